@@ -1,0 +1,1 @@
+"""nova-series: materialize, patch and test old Nova releases."""

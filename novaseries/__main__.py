@@ -1,0 +1,3 @@
+from novaseries import cli
+
+raise SystemExit(cli.main())

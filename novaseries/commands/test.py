@@ -1,0 +1,46 @@
+"""test RELEASE [SELECTION...]: run Nova's tests in the release's venv.
+
+Functional selections run as the tree's `tox -e functional` (its test
+path and group regex), the others as its unit envs (.stestr.conf); both
+with the tox setenv values. Without a selection, the env's wide one.
+"""
+
+import os
+
+from novaseries import stestr
+from novaseries.commands import env as envcmd
+from novaseries.commands import workspace
+
+HELP = "run a release's tests (stestr, as its tox.ini does)"
+
+
+def add_arguments(parser):
+    parser.add_argument("release")
+    parser.add_argument("selection", nargs="*",
+                        help="test id regexes (default: releases.toml's wide "
+                             "selection)")
+    parser.add_argument("--python", help="interpreter (default: the gate's)")
+    parser.add_argument("--tree", help="the tree to test (default: the "
+                        "release's workspace)")
+    parser.add_argument("--concurrency", type=int)
+
+
+def run(args, ctx):
+    release = ctx.release(args.release)
+    env = release.env(args.python)
+    tree = args.tree or ctx.paths.workspace(release.name)
+    if not os.path.isdir(tree):
+        workspace.prepare(ctx, release, tree)
+    venv = envcmd.ensure(ctx, release, env, tree)
+    selections = args.selection or list(env.wide)
+    label = "%s/%s" % (release.name, env.name)
+    with ctx.log.step("%s: testing %s" % (label, " ".join(selections))):
+        result = stestr.run(ctx.log, venv, tree, selections,
+                            concurrency=args.concurrency, label=label)
+    ctx.log.say("%s: %d passed, %d failed, %d skipped in %.0fs" % (
+        label, result.passed, result.failed, result.skipped, result.seconds))
+    for test_id in result.failures:
+        ctx.log.say("  FAILED %s" % test_id)
+    if result.ran == 0:
+        ctx.log.say("%s: no test ran" % label)
+    return 0 if result.ok else 1

@@ -1,0 +1,194 @@
+"""verify [RELEASE...]: the main job. Is the series on disk good?
+
+For each release (all by default), in a scratch tree of its own under
+.work/verify (a developer's workspace is never touched):
+  1. materialize the baseline and apply series/RELEASE;
+  2. build or reuse its venvs;
+  3. at every commit of the series, run the tests that commit adds or
+     changes, in the gate's env (the gate tests each commit on its own);
+  4. at the tip, run each env's wide selection;
+  5. regression proof: for every fix commit (Closes-Bug/Partial-Bug),
+     put its non-test files back as they were before it and run its
+     tests again: they must fail.
+Prints a table (release x step), writes it as summary.json and
+summary.md in the run's folder, and exits 1 when any step failed.
+"""
+
+import json
+import os
+import re
+import time
+
+from novaseries import git as gitmod
+from novaseries import selection, stestr
+from novaseries.commands import env as envcmd
+from novaseries.commands import workspace
+from novaseries.config import UsageError, pick
+from novaseries.runlog import CommandFailed
+
+HELP = "apply, build and test the series of every release (the main job)"
+
+FIX_TRAILER = re.compile(r"^(Closes|Partial)-Bug:\s*#?\d+", re.M)
+# Not code: what the regression proof leaves as it is at the fix.
+NOT_CODE = ("nova/tests/", "releasenotes/", "doc/", "api-guide/", "api-ref/")
+
+
+def add_arguments(parser):
+    parser.add_argument("releases", nargs="*", metavar="RELEASE")
+    parser.add_argument("--concurrency", type=int)
+    parser.add_argument("--no-wide", action="store_true",
+                        help="skip the wide selection at the tip")
+
+
+class Table:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, release, env, step, result=None, ok=None, note=""):
+        row = {"release": release, "env": env, "step": step,
+               "passed": result.passed if result else 0,
+               "failed": result.failed if result else 0,
+               "skipped": result.skipped if result else 0,
+               "seconds": round(result.seconds, 1) if result else 0.0,
+               "ok": bool(result.ok if ok is None else ok), "note": note}
+        self.rows.append(row)
+        return row
+
+    @property
+    def ok(self):
+        return all(row["ok"] for row in self.rows)
+
+    def markdown(self):
+        lines = ["| release | env | step | passed | failed | skipped | "
+                 "seconds | result | note |",
+                 "|---|---|---|---:|---:|---:|---:|---|---|"]
+        for r in self.rows:
+            lines.append("| %s | %s | %s | %d | %d | %d | %.1f | %s | %s |" % (
+                r["release"], r["env"], r["step"], r["passed"], r["failed"],
+                r["skipped"], r["seconds"], "ok" if r["ok"] else "FAIL",
+                r["note"]))
+        return "\n".join(lines) + "\n"
+
+    def totals(self):
+        """Tests counted once: the proof's expected failures are not."""
+        rows = [r for r in self.rows if not r["step"].startswith("proof")]
+        return (sum(r["passed"] for r in rows), sum(r["failed"] for r in rows),
+                sum(r["skipped"] for r in rows))
+
+
+def run(args, ctx):
+    releases = pick(ctx.releases, args.releases)
+    table = Table()
+    began = time.monotonic()
+    for release in releases:
+        try:
+            verify_release(ctx, release, table, args)
+        except (UsageError, CommandFailed) as exc:
+            ctx.log.say("%s: error: %s" % (release.name, exc))
+            if isinstance(exc, CommandFailed):
+                ctx.log.tail(exc.output)
+            table.add(release.name, "-", "setup", ok=False,
+                      note=str(exc).splitlines()[0][:120])
+    report(ctx, table, time.monotonic() - began)
+    return 0 if table.ok else 1
+
+
+def verify_release(ctx, release, table, args):
+    log = ctx.log
+    tree = ctx.paths.verify_tree(release.name)
+    with log.step("%s: materializing series/%s in %s" % (
+            release.name, release.name, tree)):
+        # The verify tree belongs to verify: always rebuilt from disk.
+        commits = workspace.prepare(ctx, release, tree, discard=True)
+    repo = gitmod.Git(tree)
+    tip = repo.rev("HEAD")
+    gate = release.envs[0]
+    venvs = {}
+    for env in release.envs:
+        began = time.monotonic()
+        venvs[env.name] = envcmd.ensure(ctx, release, env, tree)
+        table.add(release.name, env.name, "env", ok=True,
+                  note="%.0fs" % (time.monotonic() - began))
+
+    def test(env, selections, label):
+        with log.step("%s/%s: %s" % (release.name, env.name, label)):
+            return stestr.run(log, venvs[env.name], tree, selections,
+                              concurrency=args.concurrency,
+                              label="%s/%s %s" % (release.name, env.name,
+                                                 label))
+
+    for n, commit in enumerate(commits, 1):
+        subject = repo.out("log", "-1", "--format=%s", commit)
+        step = "commit %d/%d" % (n, len(commits))
+        repo.run("checkout", "-q", commit)
+        selections = selection.for_commit(repo, commit)
+        if not selections:
+            table.add(release.name, gate.name, step, ok=True,
+                      note="%s (changes no test)" % subject[:60])
+            continue
+        result = test(gate, selections, step)
+        table.add(release.name, gate.name, step, result,
+                  note="%s: %s" % (subject[:60], " ".join(selections)[:200]))
+    repo.run("checkout", "-q", tip)
+
+    if not args.no_wide:
+        for env in release.envs:
+            for sel in env.wide:
+                result = test(env, [sel], "wide " + sel)
+                table.add(release.name, env.name, "wide", result,
+                          note=sel)
+
+    fixes = [c for c in commits if FIX_TRAILER.search(repo.message(c))]
+    if not commits:
+        table.add(release.name, gate.name, "proof", ok=True,
+                  note="empty series: nothing to prove")
+    elif not fixes:
+        table.add(release.name, gate.name, "proof", ok=False,
+                  note="no commit carries Closes-Bug/Partial-Bug")
+    for commit in fixes:
+        prove(ctx, release, repo, commit, gate, test, table)
+    repo.run("checkout", "-q", "-f", tip)
+
+
+def prove(ctx, release, repo, commit, gate, test, table):
+    """The fix's tests, with its code put back as before it: must fail."""
+    subject = repo.out("log", "-1", "--format=%s", commit)
+    code = [p for p in repo.changed_files(commit + "^", commit)
+            if not p.startswith(NOT_CODE)]
+    selections = selection.for_commit(repo, commit)
+    if not code or not selections:
+        table.add(release.name, gate.name, "proof", ok=False,
+                  note="%s: a fix must change code and tests" % subject[:60])
+        return
+    repo.run("checkout", "-q", "-f", commit)
+    for path in code:
+        if repo.run("cat-file", "-e", "%s^:%s" % (commit, path),
+                    check=False).returncode == 0:
+            repo.run("checkout", commit + "^", "--", path)
+        else:
+            repo.run("rm", "-q", "-f", "--", path)
+    result = test(gate, selections, "proof without " + " ".join(code))
+    repo.run("reset", "-q", "--hard", commit)
+    # It proves something only if tests ran and some failed.
+    table.add(release.name, gate.name, "proof", result,
+              ok=result.failed > 0 or (result.returncode != 0 and
+                                       result.ran > 0),
+              note="%s: %d failed without %s" % (subject[:50], result.failed,
+                                                 ", ".join(code)))
+
+
+def report(ctx, table, seconds):
+    md = table.markdown()
+    with open(os.path.join(ctx.log.dir, "summary.md"), "w") as f:
+        f.write(md)
+    with open(os.path.join(ctx.log.dir, "summary.json"), "w") as f:
+        json.dump({"ok": table.ok, "seconds": round(seconds, 1),
+                   "rows": table.rows}, f, indent=2)
+    print()
+    print(md)
+    passed, failed, skipped = table.totals()
+    ctx.log.say("verify %s in %.0fs; summary in %s" % (
+        "passed" if table.ok else "FAILED", seconds, ctx.log.dir))
+    # A plain closing line that CI reads.
+    print("verify: %d passed, %d failed, %d skipped" % (passed, failed,
+                                                        skipped))

@@ -1,0 +1,118 @@
+"""Where things live, and the release table (releases.toml)."""
+
+import dataclasses
+import os
+import pathlib
+import tomllib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+class UsageError(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Env:
+    python: str          # "2.7"
+    wide: tuple          # test selections run at the tip
+
+    @property
+    def name(self):
+        return "py" + self.python.replace(".", "")
+
+
+@dataclasses.dataclass(frozen=True)
+class Release:
+    name: str
+    branch: str
+    version: str
+    sha256: str
+    constraints: pathlib.Path
+    extras: tuple
+    bindep: tuple
+    envs: tuple
+
+    @property
+    def sdist_name(self):
+        return "nova-%s.tar.gz" % self.version
+
+    def env(self, python=None):
+        if python is None:
+            return self.envs[0]
+        for env in self.envs:
+            if env.python == python or env.name == python:
+                return env
+        raise UsageError("%s has no Python %s environment (it has: %s)" % (
+            self.name, python, ", ".join(e.python for e in self.envs)))
+
+
+@dataclasses.dataclass(frozen=True)
+class Paths:
+    """The repo (series, constraints) and the two scratch areas.
+
+    work: git-ignored, per checkout: workspaces, verify trees, run logs.
+    cache: shared by checkouts: sdists, wheelhouses, virtualenvs.
+    """
+    root: pathlib.Path
+    work: pathlib.Path
+    cache: pathlib.Path
+
+    @classmethod
+    def default(cls, root=ROOT):
+        root = pathlib.Path(root)
+        cache = os.environ.get("NOVA_SERIES_CACHE") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"),
+            "nova-series")
+        return cls(root, root / ".work", pathlib.Path(cache))
+
+    def series(self, release):
+        return self.root / "series" / release
+
+    def workspace(self, release):
+        return self.work / "workspaces" / release
+
+    def verify_tree(self, release):
+        return self.work / "verify" / release
+
+    def sdist(self, release):
+        return self.cache / "sdists" / release.sdist_name
+
+    def venv(self, release, env):
+        return self.cache / "venvs" / ("%s-%s" % (release.name, env.name))
+
+    def wheelhouse(self, release, env):
+        return self.cache / "wheelhouse" / ("%s-%s" % (release.name, env.name))
+
+    def tools(self):
+        return self.cache / "tools"
+
+    def runs(self):
+        return self.work / "runs"
+
+
+def load_releases(root=ROOT):
+    """Return {name: Release} in the order of releases.toml."""
+    with open(pathlib.Path(root) / "releases.toml", "rb") as f:
+        data = tomllib.load(f)
+    releases = {}
+    for name, entry in data.items():
+        envs = tuple(Env(e["python"], tuple(e["wide"])) for e in entry["envs"])
+        releases[name] = Release(
+            name=name, branch=entry["branch"], version=entry["version"],
+            sha256=entry["sha256"],
+            constraints=pathlib.Path(root) / entry["constraints"],
+            extras=tuple(entry.get("extras", ())),
+            bindep=tuple(entry.get("bindep", ())), envs=envs)
+    return releases
+
+
+def pick(releases, names):
+    """The named releases (all when none is named), checked."""
+    if not names:
+        return list(releases.values())
+    unknown = [n for n in names if n not in releases]
+    if unknown:
+        raise UsageError("unknown release %s (known: %s)" % (
+            ", ".join(unknown), ", ".join(releases)))
+    return [releases[n] for n in names]

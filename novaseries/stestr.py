@@ -1,0 +1,144 @@
+"""Run Nova's tests the way the tree's tox.ini does, and read the result."""
+
+import configparser
+import dataclasses
+import os
+import re
+import subprocess
+import time
+
+FUNCTIONAL = "nova.tests.functional"
+
+
+@dataclasses.dataclass
+class Result:
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    returncode: int = 0
+    failures: list = dataclasses.field(default_factory=list)
+
+    @property
+    def ran(self):
+        return self.passed + self.failed
+
+    @property
+    def ok(self):
+        return self.returncode == 0 and self.failed == 0 and self.ran > 0
+
+    def add(self, other):
+        self.passed += other.passed
+        self.failed += other.failed
+        self.skipped += other.skipped
+        self.seconds += other.seconds
+        self.returncode = self.returncode or other.returncode
+        self.failures += other.failures
+
+
+def tox_config(tree):
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.read(os.path.join(str(tree), "tox.ini"))
+    return parser
+
+
+def setenv(tree, venv):
+    """The [testenv] setenv of the tree's tox.ini, for this venv."""
+    values = {}
+    raw = tox_config(tree).get("testenv", "setenv", fallback="")
+    for line in raw.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "=" in line:
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip().replace("{envdir}", str(venv))
+    if values.get("LC_ALL", "").lower().replace("-", "") == "en_us.utf8" \
+            and not locale_available("en_US.utf8"):
+        values["LC_ALL"] = "C.UTF-8"
+    return values
+
+
+def locale_available(name):
+    try:
+        out = subprocess.run(["locale", "-a"], stdout=subprocess.PIPE,
+                             text=True).stdout
+    except OSError:
+        return False
+    wanted = name.lower().replace("-", "")
+    return any(line.lower().replace("-", "") == wanted
+               for line in out.splitlines())
+
+
+def functional_command(tree):
+    """(test path, group regex, option spelling) from tox -e functional."""
+    commands = tox_config(tree).get("testenv:functional", "commands")
+    match = re.search(r"stestr\s+--test-path=(\S+)\s+(--group[-_]regex)=(\S+)",
+                      commands)
+    return match.group(1), match.group(3), match.group(2)
+
+
+def group_option(stestr, spelling):
+    """The tree's spelling when the installed stestr knows it, else the other.
+
+    Some releases' tox.ini say --group_regex, others --group-regex; which
+    one works depends on the stestr version the constraints install.
+    """
+    help_text = subprocess.run([str(stestr), "--help"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True).stdout
+    other = spelling.replace("_", "-") if "_" in spelling else \
+        spelling.replace("-", "_")
+    return spelling if spelling in help_text or other not in help_text \
+        else other
+
+
+TOTAL = re.compile(r"^ - (Passed|Failed|Skipped): (\d+)$", re.M)
+FAILED_TEST = re.compile(r"^\{\d+\} (\S+) \[[^\]]*\] \.\.\. FAILED$", re.M)
+
+
+def parse(output):
+    result = Result()
+    for kind, count in TOTAL.findall(output):
+        setattr(result, kind.lower(), getattr(result, kind.lower()) + int(count))
+    result.failures = FAILED_TEST.findall(output)
+    return result
+
+
+def split(selections):
+    """Functional and unit selections: they run under different test paths."""
+    functional = [s for s in selections if s.startswith(FUNCTIONAL)]
+    unit = [s for s in selections if not s.startswith(FUNCTIONAL)]
+    return functional, unit
+
+
+def run(log, venv, tree, selections, concurrency=None, label=None):
+    """Run the selections (regexes, as stestr takes them); return a Result."""
+    env = dict(os.environ)
+    env.update(setenv(tree, venv))
+    env["VIRTUAL_ENV"] = str(venv)
+    # stestr starts its workers with plain `python`.
+    env["PATH"] = os.path.join(str(venv), "bin") + os.pathsep + env["PATH"]
+    env.pop("PYTHONPATH", None)
+    stestr = os.path.join(str(venv), "bin", "stestr")
+    jobs = ["--concurrency", str(concurrency or os.cpu_count() or 1)]
+    total = Result()
+    functional, unit = split(selections)
+    if functional:
+        path, regex, spelling = functional_command(tree)
+        argv = [stestr, "--test-path=" + path,
+                "%s=%s" % (group_option(stestr, spelling), regex),
+                "run", *jobs, *functional]
+        total.add(_run(log, argv, tree, env, label))
+    if unit:
+        total.add(_run(log, [stestr, "run", *jobs, *unit], tree, env, label))
+    return total
+
+
+def _run(log, argv, tree, env, label):
+    began = time.monotonic()
+    returncode, output = log.run(argv, cwd=tree, env=env, check=False,
+                                 label=label or "stestr")
+    result = parse(output)
+    result.returncode = returncode
+    result.seconds = time.monotonic() - began
+    if not result.ok:
+        log.tail(output, 25)
+    return result

@@ -1,0 +1,60 @@
+"""The tool's own venv (virtualenv, bindep, pytest) and system packages."""
+
+import hashlib
+import os
+import subprocess
+import sys
+
+from novaseries.config import UsageError
+
+
+def pip_environ(extra=None):
+    """pip without the machine's pip configuration, quiet about versions."""
+    env = dict(os.environ)
+    env.update({"PIP_CONFIG_FILE": os.devnull,
+                "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+                "PIP_NO_PYTHON_VERSION_WARNING": "1"})
+    bundle = "/etc/ssl/certs/ca-certificates.crt"
+    if os.path.exists(bundle):
+        env["PIP_CERT"] = bundle
+    env.update(extra or {})
+    return env
+
+
+def ensure(paths, log):
+    """Path of the tool venv's bin/, built or refreshed when needed."""
+    venv = paths.tools()
+    requirements = paths.root / "requirements-tools.txt"
+    key = hashlib.sha256(requirements.read_bytes() +
+                         sys.version.encode()).hexdigest()
+    stamp = venv / "nova-series-stamp"
+    if not (stamp.exists() and stamp.read_text() == key):
+        with log.step("tool venv: installing %s into %s" % (
+                requirements.name, venv)):
+            log.run([sys.executable, "-m", "venv", "--clear", venv])
+            log.run([venv / "bin" / "pip", "install", "-r", requirements],
+                    env=pip_environ())
+        stamp.write_text(key)
+    return venv / "bin"
+
+
+def system_packages(paths, profiles, log):
+    """Install the Debian packages bindep.txt names for `profiles`."""
+    bindep = ensure(paths, log) / "bindep"
+    proc = subprocess.run([str(bindep), "-b", "-f",
+                           str(paths.root / "bindep.txt"), *profiles],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True)
+    if proc.returncode == 0:
+        return
+    missing = proc.stdout.split()
+    if not missing or any(":" in word for word in missing):
+        raise UsageError("bindep failed: " + proc.stdout.strip())
+    if os.geteuid() != 0:
+        raise UsageError("missing system packages; as root run: apt-get "
+                         "update && apt-get install -y " + " ".join(missing))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    with log.step("apt-get install %s" % " ".join(missing)):
+        log.run(["apt-get", "update"], env=env)
+        log.run(["apt-get", "install", "-y", "--no-install-recommends",
+                 *missing], env=env)

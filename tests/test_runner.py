@@ -1,0 +1,142 @@
+"""Reading stestr's output, picking a commit's tests, pin checks."""
+
+import textwrap
+
+from novaseries import selection, stestr
+from novaseries.commands import env as envcmd
+
+TRACE = """\
+{0} nova.tests.unit.test_a.TestA.test_one [0.1s] ... ok
+{1} nova.tests.unit.test_a.TestA.test_two [0.2s] ... FAILED
+{1} nova.tests.unit.test_a.TestA.test_three ... SKIPPED: not here
+
+======
+Totals
+======
+Ran: 3 tests in 1.0000 sec.
+ - Passed: 1
+ - Skipped: 1
+ - Expected Fail: 0
+ - Unexpected Success: 0
+ - Failed: 1
+Sum of execute time for each test: 0.3000 sec.
+"""
+
+
+def test_parse_totals_and_failures():
+    result = stestr.parse(TRACE)
+    assert (result.passed, result.failed, result.skipped) == (1, 1, 1)
+    assert result.failures == ["nova.tests.unit.test_a.TestA.test_two"]
+    assert not result.ok
+
+
+def test_no_test_run_is_not_ok():
+    result = stestr.parse("No tests found\n")
+    assert result.ran == 0 and not result.ok
+    result = stestr.parse(TRACE.replace("Failed: 1", "Failed: 0")
+                          .replace("Passed: 1", "Passed: 2"))
+    assert result.ok
+    result.returncode = 1
+    assert not result.ok
+
+
+def test_split_functional_and_unit():
+    assert stestr.split(["nova.tests.functional.test_servers",
+                         "nova.tests.unit.compute.test_compute_mgr"]) == (
+        ["nova.tests.functional.test_servers"],
+        ["nova.tests.unit.compute.test_compute_mgr"])
+
+
+def test_setenv_and_functional_command_from_tox_ini(tmp_path):
+    (tmp_path / "tox.ini").write_text(textwrap.dedent("""\
+        [testenv]
+        setenv =
+          VIRTUAL_ENV={envdir}
+          LC_ALL=en_US.utf-8
+          OS_TEST_TIMEOUT=160
+        # a comment
+          PYTHONWARNINGS = ignore::UserWarning:psycopg2
+
+        [testenv:functional]
+        commands =
+          stestr --test-path=./nova/tests/functional --group_regex=nova\\.tests\\.functional\\.api(?:\\.|_)([^_]+) run {posargs}
+          stestr slowest
+        """))
+    values = stestr.setenv(tmp_path, "/venv")
+    assert values["VIRTUAL_ENV"] == "/venv"
+    assert values["OS_TEST_TIMEOUT"] == "160"
+    assert values["PYTHONWARNINGS"] == "ignore::UserWarning:psycopg2"
+    assert values["LC_ALL"] in ("en_US.utf-8", "C.UTF-8")
+    path, regex, spelling = stestr.functional_command(tmp_path)
+    assert path == "./nova/tests/functional"
+    assert regex == "nova\\.tests\\.functional\\.api(?:\\.|_)([^_]+)"
+    assert spelling == "--group_regex"
+
+
+MODULE = textwrap.dedent("""\
+    import os
+
+
+    class TestResize(object):
+        def _fail_resize(self, where):
+            return where
+
+        def test_prep_fails(self):
+            self._fail_resize('prep')
+
+        def test_finish_fails(self):
+            self._fail_resize('finish')
+
+        def test_other(self):
+            pass
+
+
+    class TestHelperless(object):
+        def _unused(self):
+            return 1
+
+        def test_x(self):
+            pass
+    """)
+
+
+def lines_of(text):
+    return {n for n, line in enumerate(MODULE.splitlines(), 1) if text in line}
+
+
+def test_changed_test_method_selects_it():
+    assert selection.tests_for("m", MODULE, lines_of("def test_other")) == \
+        ["m.TestResize.test_other"]
+
+
+def test_changed_helper_selects_its_callers():
+    assert selection.tests_for("m", MODULE, lines_of("return where")) == \
+        ["m.TestResize.test_finish_fails", "m.TestResize.test_prep_fails"]
+
+
+def test_changed_helper_without_callers_selects_its_class():
+    assert selection.tests_for("m", MODULE, lines_of("return 1")) == \
+        ["m.TestHelperless"]
+
+
+def test_module_level_change_selects_the_module():
+    assert selection.tests_for("m", MODULE, lines_of("import os")) == ["m"]
+
+
+def test_hunks_and_module_names():
+    diff = "@@ -3,0 +4,2 @@\n+a\n+b\n@@ -10,2 +12,0 @@\n-c\n-d\n@@ -20 +20 @@\n"
+    assert selection.changed_lines(diff) == {4, 5, 12, 20}
+    assert selection.module_name("nova/tests/functional/regressions/"
+                                 "test_bug_1.py") == \
+        "nova.tests.functional.regressions.test_bug_1"
+    assert selection.module_name("nova/tests/functional/integrated_helpers.py") is None
+    assert selection.module_name("nova/virt/fake.py") is None
+    assert selection._drop_covered(["m", "m.A.test_b", "mx.A"]) == ["m", "mx.A"]
+
+
+def test_pinned_names_normalize(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text("# header\noslo.config===6.8.1\nPyYAML===3.13\n"
+                    "tornado===4.5.3;python_version=='2.7'\nsuds_jurko==0.6\n")
+    assert envcmd.pinned_names(path) == {"oslo-config", "pyyaml", "tornado",
+                                         "suds-jurko"}
