@@ -7,7 +7,8 @@ import sys
 from novaseries import config
 from novaseries.runlog import CommandFailed, RunLog
 
-VERBS = ("workspace", "export", "env", "test", "verify", "selftest")
+VERBS = ("workspace", "export", "env", "test", "verify", "lint",
+         "selftest")
 
 
 class Context:
