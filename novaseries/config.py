@@ -16,6 +16,7 @@ class UsageError(Exception):
 class Env:
     python: str          # "2.7"
     wide: tuple          # test selections run at the tip
+    setuptools: str = None   # the setuptools virtualenv seeds, if not its own
 
     @property
     def name(self):
@@ -97,7 +98,8 @@ def load_releases(root=ROOT):
         data = tomllib.load(f)
     releases = {}
     for name, entry in data.items():
-        envs = tuple(Env(e["python"], tuple(e["wide"])) for e in entry["envs"])
+        envs = tuple(Env(e["python"], tuple(e["wide"]), e.get("setuptools"))
+                     for e in entry["envs"])
         releases[name] = Release(
             name=name, branch=entry["branch"], version=entry["version"],
             sha256=entry["sha256"],

@@ -8,6 +8,7 @@ import sys
 import tarfile
 import tempfile
 
+from novaseries import tools
 from novaseries.config import UsageError
 
 # Packaging metadata that pbr writes into the sdist and regenerates on
@@ -37,8 +38,7 @@ def fetch(paths, release, log):
                 log.run([sys.executable, "-m", "pip", "download", "--no-deps",
                          "--no-binary", ":all:", "-d", tmp,
                          "nova==%s" % release.version],
-                        env=dict(os.environ, PIP_CONFIG_FILE=os.devnull,
-                                 PIP_DISABLE_PIP_VERSION_CHECK="1"))
+                        env=tools.pip_environ())
                 shutil.move(os.path.join(tmp, release.sdist_name), target)
     actual = sha256(target)
     if actual != release.sha256:

@@ -10,7 +10,9 @@ from novaseries.config import UsageError
 
 def pip_environ(extra=None):
     """pip without the machine's pip configuration, quiet about versions."""
-    env = dict(os.environ)
+    # Neither the machine's pip.conf nor its PIP_* variables (this kind
+    # of machine sets PIP_FIND_LINKS) may change what gets installed.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
     env.update({"PIP_CONFIG_FILE": os.devnull,
                 "PIP_DISABLE_PIP_VERSION_CHECK": "1",
                 "PIP_NO_PYTHON_VERSION_WARNING": "1"})

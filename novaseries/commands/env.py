@@ -46,9 +46,10 @@ def requirement_files(tree):
             for name in ("requirements.txt", "test-requirements.txt")]
 
 
-def key_of(python_version, release, tree):
+def key_of(python_version, release, env, tree):
     digest = hashlib.sha256()
     digest.update(python_version.encode())
+    digest.update(str(env.setuptools).encode())
     digest.update(release.constraints.read_bytes())
     for path in requirement_files(tree):
         with open(path, "rb") as f:
@@ -75,7 +76,7 @@ def ensure(ctx, release, env, tree):
         stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
     venv = paths.venv(release, env)
     wheelhouse = paths.wheelhouse(release, env)
-    key = key_of(full_version, release, tree)
+    key = key_of(full_version, release, env, tree)
     label = "%s/%s" % (release.name, env.name)
     if read(venv / STAMP) == key:
         log.say("%s: reusing %s (Python %s; constraints and requirements "
@@ -85,7 +86,7 @@ def ensure(ctx, release, env, tree):
             "constraints, requirements or interpreter changed"
         with log.step("%s: building %s from Python %s (%s)" % (
                 label, venv, full_version, why)):
-            build(ctx, release, python, venv, wheelhouse, key, tree)
+            build(ctx, release, env, python, venv, wheelhouse, key, tree)
     develop(ctx, release, env, venv, tree)
     return venv
 
@@ -97,12 +98,13 @@ def install_args(release, tree):
     return args + list(release.extras)
 
 
-def build(ctx, release, python, venv, wheelhouse, key, tree):
+def build(ctx, release, env, python, venv, wheelhouse, key, tree):
     log = ctx.log
     if venv.exists():
         shutil.rmtree(venv)
     virtualenv = tools.ensure(ctx.paths, log) / "virtualenv"
-    log.run([virtualenv, "--no-periodic-update", "-p", python, venv])
+    seed = ["--setuptools", env.setuptools] if env.setuptools else []
+    log.run([virtualenv, "--no-periodic-update", *seed, "-p", python, venv])
     pip = venv / "bin" / "pip"
     if read(wheelhouse / STAMP) != key:
         with log.step("%s: filling the wheelhouse %s from PyPI" % (
