@@ -7,7 +7,7 @@ import sys
 from novaseries import config
 from novaseries.runlog import CommandFailed, RunLog
 
-VERBS = ("workspace", "export", "env", "test", "verify", "lint",
+VERBS = ("workspace", "export", "env", "test", "verify", "lint", "style",
          "selftest")
 
 

@@ -24,26 +24,33 @@ def series_commits(ctx, release):
     return workspace.prepare(ctx, release, tree, discard=True)
 
 
-def run(args, ctx):
+def lint_release(ctx, release):
+    """(patches checked, ["patch: problem", ...]) for one release."""
     order = list(ctx.releases)
-    problems = 0
-    checked = 0
+    newer = order[:order.index(release.name)]
+    known = set()
+    for name in newer:
+        known.update(series_commits(ctx, ctx.releases[name]))
+    series_dir = ctx.paths.series(release.name)
+    names = workspace.read_series(series_dir)
+    problems = []
+    for name in names:
+        with open(os.path.join(str(series_dir), name), encoding="utf-8") as f:
+            message = msglint.message_of_patch(f.read())
+        problems += ["%s: %s" % (name, p) for p in msglint.lint(
+            message, backport=bool(newer),
+            known_commits=known if newer else None)]
+    return len(names), problems
+
+
+def run(args, ctx):
+    checked = problems = 0
     for release in pick(ctx.releases, args.releases):
-        newer = order[:order.index(release.name)]
-        known = set()
-        for name in newer:
-            known.update(series_commits(ctx, ctx.releases[name]))
-        series_dir = ctx.paths.series(release.name)
-        for name in workspace.read_series(series_dir):
-            with open(os.path.join(str(series_dir), name),
-                      encoding="utf-8") as f:
-                message = msglint.message_of_patch(f.read())
-            found = msglint.lint(message, backport=bool(newer),
-                                 known_commits=known if newer else None)
-            checked += 1
-            for problem in found:
-                ctx.log.say("%s/%s: %s" % (release.name, name, problem))
-            problems += len(found)
+        count, found = lint_release(ctx, release)
+        checked += count
+        problems += len(found)
+        for problem in found:
+            ctx.log.say("%s/%s" % (release.name, problem))
     ctx.log.say("lint: %d patch(es) checked, %d problem(s)" % (checked,
                                                                problems))
     return 1 if problems else 0

@@ -9,7 +9,9 @@ For each release (all by default), in a scratch tree of its own under
   4. at the tip, run each env's wide selection;
   5. regression proof: for every fix commit (Closes-Bug/Partial-Bug),
      put its non-test files back as they were before it and run its
-     tests again: they must fail.
+     tests again: they must fail;
+  6. the commit messages (lint), the release's flake8 with hacking over
+     the files the series touches and reno lint of its notes (style).
 Prints a table (release x step), writes it as summary.json and
 summary.md in the run's folder, and exits 1 when any step failed.
 """
@@ -22,7 +24,7 @@ import time
 from novaseries import git as gitmod
 from novaseries import selection, stestr
 from novaseries.commands import env as envcmd
-from novaseries.commands import workspace
+from novaseries.commands import lint, style, workspace
 from novaseries.config import UsageError, pick
 from novaseries.runlog import CommandFailed
 
@@ -148,6 +150,15 @@ def verify_release(ctx, release, table, args):
     for commit in fixes:
         prove(ctx, release, repo, commit, gate, test, table)
     repo.run("checkout", "-q", "-f", tip)
+
+    # What a reviewer checks before reading the code.
+    count, problems = lint.lint_release(ctx, release)
+    table.add(release.name, "-", "messages", ok=not problems,
+              note="%d patch(es); %s" % (count, "; ".join(problems)[:300]
+                                         or "clean"))
+    for check in (style.flake8, style.reno_lint):
+        ok, note = check(ctx, release, tree, venvs[gate.name])
+        table.add(release.name, gate.name, check.__name__, ok=ok, note=note)
 
 
 def prove(ctx, release, repo, commit, gate, test, table):

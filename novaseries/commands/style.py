@@ -1,0 +1,82 @@
+"""style RELEASE...: the release's own flake8 and hacking on the series.
+
+Runs the flake8 that the release's test-requirements install (with
+Nova's hacking plugin, configured in the tree's tox.ini, as its
+`tox -e pep8` does) over every Python file the series touches, and
+`reno lint` over the tree, keeping what it says about the series' notes
+(the trees' older notes carry warnings of their own).
+"""
+
+import os
+import re
+
+from novaseries import git as gitmod
+from novaseries import tools
+from novaseries.commands import env as envcmd
+from novaseries.commands import workspace
+from novaseries.config import pick
+
+HELP = "the release's flake8/hacking and reno lint over what the series touches"
+
+
+def add_arguments(parser):
+    parser.add_argument("releases", nargs="*", metavar="RELEASE")
+
+
+def run(args, ctx):
+    failed = 0
+    for release in pick(ctx.releases, args.releases):
+        # A scratch tree of its own: a verify may be running in its tree.
+        tree = ctx.paths.work / "style" / release.name
+        workspace.prepare(ctx, release, tree, discard=True)
+        venv = envcmd.ensure(ctx, release, release.envs[0], tree)
+        for check in (flake8, reno_lint):
+            ok, note = check(ctx, release, tree, venv)
+            ctx.log.say("%s: %s: %s" % (release.name, check.__name__,
+                                        note if ok else "FAILED: " + note))
+            failed += not ok
+    return 1 if failed else 0
+
+
+def touched(tree):
+    """Files the series touches that exist at its tip."""
+    repo = gitmod.Git(tree)
+    files = repo.changed_files(gitmod.BASELINE_TAG, "HEAD")
+    return [f for f in files if os.path.exists(os.path.join(str(tree), f))]
+
+
+def flake8(ctx, release, tree, venv):
+    files = [f for f in touched(tree) if f.endswith(".py")]
+    if not files:
+        return True, "no Python file touched"
+    code, output = ctx.log.run([venv / "bin" / "flake8", *files], cwd=tree,
+                               env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
+                               check=False)
+    problems = [l for l in output.splitlines() if l.strip()]
+    if code:
+        for line in problems[:20]:
+            ctx.log.say("  " + line)
+        return False, "%d problem(s) in %d file(s)" % (len(problems),
+                                                      len(files))
+    return True, "%d file(s) clean" % len(files)
+
+
+def reno_lint(ctx, release, tree, venv=None):
+    notes = [f for f in touched(tree) if f.startswith("releasenotes/notes/")]
+    if not notes:
+        return True, "the series adds no release note"
+    reno = tools.ensure(ctx.paths, ctx.log) / "reno"
+    code, output = ctx.log.run([reno, "lint"], cwd=tree, check=False)
+    # reno names every note it scans ("<id>: adding <file> from <ref>");
+    # what it objects to comes on lines of its own.
+    ours = [l for l in output.splitlines()
+            if any(os.path.basename(n) in l for n in notes)
+            and not re.search(r": adding \S+ from \S+$", l)]
+    if not any(": adding %s from" % n in output for n in notes):
+        ours.append("reno did not find the notes")
+    crashed = code != 0 and "Traceback" in output
+    if ours or crashed:
+        for line in (ours or output.splitlines())[-20:]:
+            ctx.log.say("  " + line)
+        return False, "reno lint objects to %s" % ", ".join(notes)
+    return True, "%s clean" % ", ".join(os.path.basename(n) for n in notes)
