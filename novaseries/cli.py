@@ -43,8 +43,8 @@ def main(argv=None, paths=None):
     paths = paths or config.Paths.default()
     log = RunLog(paths.runs(), args.verb)
     ctx = Context(paths, config.load_releases(paths.root), log)
-    log.write("nova-series %s\n" % " ".join(sys.argv[1:] if argv is None
-                                           else argv))
+    words = sys.argv[1:] if argv is None else argv
+    log.write("nova-series %s\n" % " ".join(words))
     try:
         return args.module.run(args, ctx)
     except config.UsageError as exc:

@@ -54,7 +54,7 @@ def lint(message, backport=False, known_commits=None):
             problems.append("body: line %d has %d characters, %d at most" % (
                 n, len(line), BODY_MAX))
     paragraphs = "\n".join(lines).split("\n\n")
-    change_ids = [l for l in lines if l.startswith("Change-Id:")]
+    change_ids = [line for line in lines if line.startswith("Change-Id:")]
     if len(change_ids) != 1:
         problems.append("change-id: %d Change-Id lines, want exactly one" %
                         len(change_ids))
@@ -74,7 +74,7 @@ def lint(message, backport=False, known_commits=None):
         elif not re.match(r"^#?\d+$", value.strip()) or ": " not in line:
             problems.append("bug: %r does not name one bug number "
                             "(`%s: #1825537`)" % (line, key))
-    cherries = [CHERRY.match(l) for l in lines if "cherry picked" in l]
+    cherries = [CHERRY.match(line) for line in lines if "cherry picked" in line]
     if backport:
         if not cherries:
             problems.append("cherry: a backport carries no `(cherry picked "

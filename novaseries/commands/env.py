@@ -166,8 +166,8 @@ def develop(ctx, release, env, venv, tree):
     egg_info = os.path.join(str(tree), "nova.egg-info")
     if read(venv / DEVELOP_STAMP) == wanted and os.path.isdir(egg_info):
         return
-    with ctx.log.step("%s/%s: develop install of %s" % (release.name, env.name,
-                                                       tree)):
+    label = "%s/%s" % (release.name, env.name)
+    with ctx.log.step("%s: develop install of %s" % (label, tree)):
         # pbr would ask git for a version and write AUTHORS and ChangeLog
         # into the tree; the release's version is known, the files unwanted.
         ctx.log.run([venv / "bin" / "pip", "install", "--no-index", "--no-deps",

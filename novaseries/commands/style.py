@@ -19,18 +19,33 @@ from novaseries.config import pick
 HELP = "the release's flake8/hacking and reno lint over what the series touches"
 
 
+CHECKS = ("flake8", "reno_lint")
+
+
 def add_arguments(parser):
     parser.add_argument("releases", nargs="*", metavar="RELEASE")
+    parser.add_argument("--check", choices=CHECKS, action="append",
+                        help="run only this check (repeatable)")
+    parser.add_argument("--tool", action="store_true",
+                        help="flake8 over the tool's own code instead")
 
 
 def run(args, ctx):
+    if args.tool:
+        flake8_bin = tools.ensure(ctx.paths, ctx.log) / "flake8"
+        code, output = ctx.log.run([flake8_bin, "novaseries", "tests"],
+                                   cwd=ctx.paths.root, check=False)
+        ctx.log.say("tool: flake8: %s" % ("clean" if code == 0 else
+                                          "FAILED:\n" + output.strip()))
+        return code
+    checks = [globals()[name] for name in (args.check or CHECKS)]
     failed = 0
     for release in pick(ctx.releases, args.releases):
         # A scratch tree of its own: a verify may be running in its tree.
         tree = ctx.paths.work / "style" / release.name
         workspace.prepare(ctx, release, tree, discard=True)
         venv = envcmd.ensure(ctx, release, release.envs[0], tree)
-        for check in (flake8, reno_lint):
+        for check in checks:
             ok, note = check(ctx, release, tree, venv)
             ctx.log.say("%s: %s: %s" % (release.name, check.__name__,
                                         note if ok else "FAILED: " + note))
@@ -52,12 +67,12 @@ def flake8(ctx, release, tree, venv):
     code, output = ctx.log.run([venv / "bin" / "flake8", *files], cwd=tree,
                                env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
                                check=False)
-    problems = [l for l in output.splitlines() if l.strip()]
+    problems = [line for line in output.splitlines() if line.strip()]
     if code:
         for line in problems[:20]:
             ctx.log.say("  " + line)
-        return False, "%d problem(s) in %d file(s)" % (len(problems),
-                                                      len(files))
+        return False, "%d problem(s) in %d file(s)" % (
+            len(problems), len(files))
     return True, "%d file(s) clean" % len(files)
 
 
@@ -69,9 +84,9 @@ def reno_lint(ctx, release, tree, venv=None):
     code, output = ctx.log.run([reno, "lint"], cwd=tree, check=False)
     # reno names every note it scans ("<id>: adding <file> from <ref>");
     # what it objects to comes on lines of its own.
-    ours = [l for l in output.splitlines()
-            if any(os.path.basename(n) in l for n in notes)
-            and not re.search(r": adding \S+ from \S+$", l)]
+    ours = [line for line in output.splitlines()
+            if any(os.path.basename(n) in line for n in notes)
+            and not re.search(r": adding \S+ from \S+$", line)]
     if not any(": adding %s from" % n in output for n in notes):
         ours.append("reno did not find the notes")
     crashed = code != 0 and "Traceback" in output

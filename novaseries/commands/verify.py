@@ -116,8 +116,8 @@ def verify_release(ctx, release, table, args):
         with log.step("%s/%s: %s" % (release.name, env.name, label)):
             return stestr.run(log, venvs[env.name], tree, selections,
                               concurrency=args.concurrency,
-                              label="%s/%s %s" % (release.name, env.name,
-                                                 label))
+                              label="%s/%s %s" % (
+                                  release.name, env.name, label))
 
     for n, commit in enumerate(commits, 1):
         subject = repo.out("log", "-1", "--format=%s", commit)

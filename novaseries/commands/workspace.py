@@ -122,8 +122,8 @@ def record_state(repo):
 def materialize(ctx, release, tree):
     """Unpack the sdist into tree and commit it as the baseline."""
     tarball = sdist.fetch(ctx.paths, release, ctx.log)
-    with ctx.log.step("%s: unpacking %s into %s" % (release.name,
-                                                   release.sdist_name, tree)):
+    with ctx.log.step("%s: unpacking %s into %s" % (
+            release.name, release.sdist_name, tree)):
         sdist.unpack(tarball, tree)
         repo = gitmod.Git(tree)
         repo.run("init", "-q", "-b", "main")
