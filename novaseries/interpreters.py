@@ -8,7 +8,6 @@ run, so every candidate is run before it is taken.
 
 import glob
 import os
-import shutil
 import subprocess
 
 from novaseries.config import UsageError
@@ -32,6 +31,17 @@ def answers(exe, version):
     return proc.returncode == 0 and proc.stdout.strip() == version
 
 
+def path_candidates(version):
+    """Every python<version> on PATH, in PATH order (a dead shim may be
+    first: the ones after it still count)."""
+    found = []
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        exe = os.path.join(folder or ".", "python" + version)
+        if os.access(exe, os.X_OK) and exe not in found:
+            found.append(exe)
+    return found
+
+
 def pyenv_candidates(version, roots=None):
     if roots is None:
         roots = [os.environ.get("PYENV_ROOT"), os.path.expanduser("~/.pyenv")]
@@ -51,11 +61,7 @@ def _patch_key(path):
 
 def find(version, log=None, install=True):
     """Path of a working interpreter for `version`; may install 2.7."""
-    candidates = []
-    on_path = shutil.which("python" + version)
-    if on_path:
-        candidates.append(on_path)
-    candidates.extend(pyenv_candidates(version))
+    candidates = path_candidates(version) + pyenv_candidates(version)
     for exe in candidates:
         if answers(exe, version):
             return exe

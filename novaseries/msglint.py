@@ -10,7 +10,9 @@ objections are raised before review:
   bug        Closes-Bug/Related-Bug/Partial-Bug spelled so and naming a
              bug number; another *-Bug: key is a misspelling
   cherry     a backport carries `(cherry picked from commit <40 hex>)`
-             naming a commit of a newer release's materialized series
+             naming a commit of a newer release's materialized series,
+             unless its summary starts with `[stable-only]` (OpenStack's
+             tag for a fix that exists on stable branches only)
 """
 
 import email
@@ -75,7 +77,8 @@ def lint(message, backport=False, known_commits=None):
             problems.append("bug: %r does not name one bug number "
                             "(`%s: #1825537`)" % (line, key))
     cherries = [CHERRY.match(line) for line in lines if "cherry picked" in line]
-    if backport:
+    stable_only = summary.startswith("[stable-only] ")
+    if backport and not stable_only:
         if not cherries:
             problems.append("cherry: a backport carries no `(cherry picked "
                             "from commit <sha>)` line")

@@ -125,6 +125,16 @@ def test_a_shim_that_does_not_answer_is_passed_over(monkeypatch, tmp_path):
     assert interpreters.find("2.7", install=False) == good
 
 
+def test_a_dead_shim_does_not_hide_the_rest_of_path(monkeypatch, tmp_path):
+    fake_python(tmp_path / "shims" / "python2.7", "2.7", works=False)
+    system = fake_python(tmp_path / "usr" / "bin" / "python2.7", "2.7")
+    monkeypatch.setenv("PATH", os.pathsep.join(
+        [str(tmp_path / "shims"), str(tmp_path / "usr" / "bin"), "/usr/bin:/bin"]))
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "nothing"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert interpreters.find("2.7", install=False) == system
+
+
 def test_path_comes_first(monkeypatch, tmp_path):
     on_path = fake_python(tmp_path / "bin" / "python3.7", "3.7")
     fake_python(tmp_path / "pyenv" / "versions" / "3.7.16" / "bin" / "python3.7", "3.7")

@@ -60,6 +60,17 @@ def test_backport_without_cherry_pick_line():
         "cherry: a backport carries no `(cherry picked from commit <sha>)` line"]
 
 
+def test_stable_only_backport_needs_no_cherry_pick_line():
+    message = GOOD.replace("Keep dest allocations on finish_resize failure",
+                           "[stable-only] Free dest on resize failure")
+    assert msglint.lint(message, backport=True, known_commits={SHA}) == []
+    # The tag counts towards the 50 characters.
+    long = GOOD.replace("Keep dest allocations on finish_resize failure",
+                        "[stable-only] Keep dest allocations on resize failure")
+    assert [p.split(":")[0] for p in msglint.lint(long, backport=True)] == \
+        ["summary"]
+
+
 def test_cherry_pick_of_an_unknown_commit():
     message = GOOD + "(cherry picked from commit %s)\n" % ("b" * 40)
     assert msglint.lint(message, backport=True, known_commits={SHA}) == [

@@ -46,9 +46,9 @@ def requirement_files(tree):
             for name in ("requirements.txt", "test-requirements.txt")]
 
 
-def key_of(python_version, release, env, tree):
+def key_of(build_id, release, env, tree):
     digest = hashlib.sha256()
-    digest.update(python_version.encode())
+    digest.update(build_id.encode())
     digest.update(str(env.setuptools).encode())
     digest.update(release.constraints.read_bytes())
     for path in requirement_files(tree):
@@ -71,12 +71,16 @@ def ensure(ctx, release, env, tree):
     log, paths = ctx.log, ctx.paths
     tools.system_packages(paths, release.bindep, log)
     python = interpreters.find(env.python, log)
-    full_version = subprocess.run(
-        [python, "-c", "import sys; print(sys.version.split()[0])"],
-        stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
+    # Which build matters too: wheels of a narrow (pyenv) 2.7 do not
+    # install on a wide (Debian) one.
+    build_id = subprocess.run(
+        [python, "-c", "import sys; sys.stdout.write('%s %d %s' % ("
+         "sys.version.split()[0], sys.maxunicode, sys.executable))"],
+        stdout=subprocess.PIPE, text=True, check=True).stdout
+    full_version = build_id.split()[0]
     venv = paths.venv(release, env)
     wheelhouse = paths.wheelhouse(release, env)
-    key = key_of(full_version, release, env, tree)
+    key = key_of(build_id, release, env, tree)
     label = "%s/%s" % (release.name, env.name)
     if read(venv / STAMP) == key:
         log.say("%s: reusing %s (Python %s; constraints and requirements "
