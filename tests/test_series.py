@@ -114,6 +114,16 @@ def test_local_changes_are_never_destroyed(project, capsys):
     assert not (project.workspace / "new_file.py").exists()
 
 
+def test_test_run_leftovers_do_not_count_as_local_work(project):
+    project.cli("workspace", "fake")
+    for leftover in (".stestr/0", "instances/abc/console.log",
+                     "nova/compute/manager.pyc", "nova.egg-info/PKG-INFO"):
+        path = project.workspace / leftover
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    assert project.cli("workspace", "fake") == 0
+
+
 def test_unexported_commits_are_never_destroyed(project, capsys):
     project.cli("workspace", "fake")
     project.commit("nova/x.py", "x = 1\n", FIX)

@@ -16,9 +16,10 @@ from novaseries.config import UsageError
 
 HELP = "materialize a release's tree with its series applied"
 
-# Never part of the tree: test runs, byte code, develop installs.
+# Never part of the tree: test runs (some functional tests leave an
+# instances/ folder behind), byte code, develop installs.
 EXCLUDES = [".stestr/", "*.pyc", "__pycache__/", "*.egg-info/", ".eggs/",
-            "PKG-INFO", "AUTHORS", "ChangeLog", ".tox/"]
+            "PKG-INFO", "AUTHORS", "ChangeLog", ".tox/", "/instances/"]
 STATE = "nova-series-applied"    # in .git: HEAD as the tool last left it
 
 
@@ -63,6 +64,7 @@ def prepare(ctx, release, tree, discard=False):
     tree = str(tree)
     repo = gitmod.Git(tree)
     if os.path.isdir(os.path.join(tree, ".git")) and repo.rev(gitmod.BASELINE_TAG):
+        write_excludes(tree)
         if not discard:
             check_no_local_work(repo, release, tree)
         if repo.am_in_progress():
@@ -127,8 +129,7 @@ def materialize(ctx, release, tree):
         sdist.unpack(tarball, tree)
         repo = gitmod.Git(tree)
         repo.run("init", "-q", "-b", "main")
-        with open(os.path.join(tree, ".git", "info", "exclude"), "a") as f:
-            f.write("\n".join(EXCLUDES) + "\n")
+        write_excludes(tree)
         repo.run("add", "-A")
         date = {"GIT_AUTHOR_DATE": gitmod.BASELINE_DATE,
                 "GIT_COMMITTER_DATE": gitmod.BASELINE_DATE}
@@ -137,6 +138,11 @@ def materialize(ctx, release, tree):
                      release.version, release.branch, release.sdist_name,
                      release.sha256), env=date)
         repo.run("tag", gitmod.BASELINE_TAG)
+
+
+def write_excludes(tree):
+    with open(os.path.join(tree, ".git", "info", "exclude"), "w") as f:
+        f.write("\n".join(EXCLUDES) + "\n")
 
 
 def apply_series(ctx, release, tree):
