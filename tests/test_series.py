@@ -161,3 +161,33 @@ def test_the_real_release_table_loads():
         assert release.constraints.exists()
         assert len(release.sha256) == 64
     assert releases["stein"].env("3.7").name == "py37"
+
+
+def test_selection_of_a_commit_and_the_proof_trailer(project):
+    from novaseries import git, selection
+    from novaseries.commands import verify
+    project.cli("workspace", "fake")
+    project.commit("nova/tests/test_manager.py",
+                   "def test_it():\n    pass\n\n\nclass TestNew(object):\n"
+                   "    def test_new(self):\n        pass\n", FIX)
+    repo = git.Git(project.workspace)
+    assert selection.for_commit(repo, "HEAD") == \
+        ["nova.tests.test_manager.TestNew"]
+    assert verify.FIX_TRAILER.search(repo.message("HEAD"))
+    project.commit("nova/compute/manager.py", "x = 1\n", TEST)
+    assert selection.for_commit(repo, "HEAD") == []
+    assert not verify.FIX_TRAILER.search(repo.message("HEAD"))
+
+
+def test_verify_table_counts_proof_failures_apart():
+    from novaseries import stestr
+    from novaseries.commands import verify
+    table = verify.Table()
+    table.add("fake", "py27", "wide", stestr.Result(passed=5, skipped=1))
+    table.add("fake", "py27", "proof", stestr.Result(passed=2, failed=3),
+              ok=True)
+    assert table.ok
+    assert table.totals() == (5, 0, 1)
+    table.add("fake", "py27", "wide", stestr.Result())      # no test ran
+    assert not table.ok
+    assert "| fake | py27 | proof | 2 | 3 | 0 | 0.0 | ok |" in table.markdown()

@@ -40,6 +40,9 @@ def add_arguments(parser):
     parser.add_argument("--concurrency", type=int)
     parser.add_argument("--no-wide", action="store_true",
                         help="skip the wide selection at the tip")
+    parser.add_argument("--base", action="store_true",
+                        help="verify the released code as it is: an empty "
+                             "series (in .work/verify/RELEASE-base)")
 
 
 class Table:
@@ -97,11 +100,12 @@ def run(args, ctx):
 
 def verify_release(ctx, release, table, args):
     log = ctx.log
-    tree = ctx.paths.verify_tree(release.name)
-    with log.step("%s: materializing series/%s in %s" % (
-            release.name, release.name, tree)):
+    tree = ctx.paths.verify_tree(release.name + ("-base" if args.base else ""))
+    what = "the baseline alone" if args.base else "series/" + release.name
+    with log.step("%s: materializing %s in %s" % (release.name, what, tree)):
         # The verify tree belongs to verify: always rebuilt from disk.
-        commits = workspace.prepare(ctx, release, tree, discard=True)
+        commits = workspace.prepare(ctx, release, tree, discard=True,
+                                    series=not args.base)
     repo = gitmod.Git(tree)
     tip = repo.rev("HEAD")
     gate = release.envs[0]
@@ -140,6 +144,8 @@ def verify_release(ctx, release, table, args):
                 table.add(release.name, env.name, "wide", result,
                           note=sel)
 
+    if args.base:
+        return
     fixes = [c for c in commits if FIX_TRAILER.search(repo.message(c))]
     if not commits:
         table.add(release.name, gate.name, "proof", ok=True,

@@ -54,7 +54,7 @@ def read_series(series_dir):
     return names
 
 
-def prepare(ctx, release, tree, discard=False):
+def prepare(ctx, release, tree, discard=False, series=True):
     """Make `tree` the baseline plus the series on disk; return the commits.
 
     An existing tree is reused for its baseline. Work in it that is not
@@ -79,6 +79,9 @@ def prepare(ctx, release, tree, discard=False):
                     "move it away or pass --discard to replace it" % tree)
             shutil.rmtree(tree)
         materialize(ctx, release, tree)
+    if not series:
+        record_state(repo)
+        return []
     return apply_series(ctx, release, tree)
 
 
