@@ -51,6 +51,10 @@ def _calls(func, name):
 def tests_for(module, source, lines):
     """Selections for the changed `lines` of a test module's new source."""
     tree = ast.parse(source)
+    # Blank and comment lines select nothing by themselves.
+    text = source.splitlines()
+    lines = {n for n in lines if n <= len(text) and text[n - 1].strip()
+             and not text[n - 1].strip().startswith("#")}
     selected = set()
     functions = list(_functions(tree))
     covered = set()
