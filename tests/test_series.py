@@ -173,10 +173,13 @@ def test_selection_of_a_commit_and_the_proof_trailer(project):
     repo = git.Git(project.workspace)
     assert selection.for_commit(repo, "HEAD") == \
         ["nova.tests.test_manager.TestNew"]
-    assert verify.FIX_TRAILER.search(repo.message("HEAD"))
+    assert verify.code_changed(repo, "HEAD") == []
     project.commit("nova/compute/manager.py", "x = 1\n", TEST)
     assert selection.for_commit(repo, "HEAD") == []
-    assert not verify.FIX_TRAILER.search(repo.message("HEAD"))
+    assert verify.code_changed(repo, "HEAD") == ["nova/compute/manager.py"]
+    project.commit("nova/virt/fake.py", "class FailingDriver(object):\n    pass\n",
+                   TEST)
+    assert verify.code_changed(repo, "HEAD") == []
 
 
 def test_verify_table_counts_proof_failures_apart():

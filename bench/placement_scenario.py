@@ -1,0 +1,214 @@
+# Placement requests made by the compute services around a cross-host resize.
+#
+# Python 2.7 code, run INSIDE a Nova tree with the release venv's python:
+#
+#     cd TREE && python /work/main/bench/placement_scenario.py fail|success
+#
+# The tree (the current directory) goes first on sys.path, so its nova is the
+# one imported, whatever tree the venv's develop install points at. The test
+# case below only uses integrated_helpers.ProviderUsageBaseTestCase and the
+# plain fake driver, so it runs on the released code as well as on a tree
+# with the series applied.
+#
+# Scenarios (a server of m1.tiny on host1, resized to m1.small; host2 is the
+# only other host, so the scheduler picks it):
+#
+#   fail     FakeDriver.finish_migration raises on host2. Counted: from the
+#            moment it raises until the finish_resize error path is over (the
+#            server in ERROR, the migration in 'error' and the failed
+#            compute_finish_resize instance action event recorded).
+#   success  the real fake driver. Counted: from the resize request until the
+#            server is in VERIFY_RESIZE and the migration 'finished' (and the
+#            resize_finish.end notification is out).
+#
+# Only the requests of the compute services' SchedulerReportClient are
+# counted; those of the scheduler and conductor in the same window are listed
+# apart (other_services). Prints one JSON object.
+
+from __future__ import print_function
+
+import os
+import sys
+
+sys.path.insert(0, os.getcwd())
+
+import nova.monkey_patch  # noqa: must come before the rest (eventlet)
+
+import collections  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+import unittest  # noqa: E402
+
+from nova.compute import instance_actions  # noqa: E402
+from nova.compute import manager as compute_manager  # noqa: E402
+from nova import exception  # noqa: E402
+from nova.tests.functional import integrated_helpers  # noqa: E402
+from nova.tests.unit import fake_notifier  # noqa: E402
+
+TREE = os.getcwd()
+
+# nova.virt declares itself a pkg_resources namespace, which appends every
+# other nova on sys.path (the venv's develop install) to nova.__path__ and
+# nova.virt.__path__, behind this tree. Drop those so that nothing can be
+# imported from another tree, and check at the end that nothing was.
+
+
+def _under_tree(path):
+    root = os.path.join(TREE, 'nova')
+    path = os.path.abspath(path)
+    return path == root or path.startswith(root + os.sep)
+
+
+def _keep_tree_paths_only():
+    for name, module in list(sys.modules.items()):
+        if (name == 'nova' or name.startswith('nova.')) and \
+                isinstance(getattr(module, '__path__', None), list):
+            module.__path__[:] = [p for p in module.__path__
+                                  if _under_tree(p)]
+
+
+def _modules_from_other_trees():
+    outside = []
+    for name, module in sorted(sys.modules.items()):
+        if module is None or not (name == 'nova' or name.startswith('nova.')):
+            continue
+        if hasattr(module, '__path__'):
+            paths = list(module.__path__)
+        else:
+            paths = [getattr(module, '__file__', None) or TREE + '/nova']
+        if not paths or not all(_under_tree(p) for p in paths):
+            outside.append(name)
+    return outside
+
+
+_keep_tree_paths_only()
+
+SCENARIOS = ('fail', 'success')
+WRITES = ('PUT', 'POST', 'DELETE')
+UUID = re.compile(
+    r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', re.I)
+REPORT_CLIENT = 'nova.scheduler.client.report.SchedulerReportClient'
+
+# The test case hands its result here; unittest gives no other way out.
+RESULT = {}
+
+
+class PlacementRequestsBench(integrated_helpers.ProviderUsageBaseTestCase):
+
+    compute_driver = 'fake.FakeDriver'
+
+    def setUp(self):
+        super(PlacementRequestsBench, self).setUp()
+        self.recording = False
+        self.requests = []      # (host, METHOD, path with {uuid})
+        # The same from the other services (scheduler, conductor), only to
+        # show that the window is not blind.
+        self.others = []
+        self.clients = {}       # id(SchedulerReportClient) -> compute host
+        self._wrap_report_client()
+        for host in ('host1', 'host2'):
+            compute = self._start_compute(host)
+            self.clients[id(compute.manager.reportclient)] = host
+            self.clients[id(compute.manager.rt.reportclient)] = host
+
+        flavors = {flavor['name']: flavor
+                   for flavor in self.api.get_flavors()}
+        self.old_flavor = flavors['m1.tiny']
+        self.new_flavor = flavors['m1.small']
+
+    def _wrap_report_client(self):
+        from nova.scheduler.client import report
+
+        def wrap(method):
+            real = getattr(report.SchedulerReportClient, method.lower())
+
+            def recorded(client, url, *args, **kwargs):
+                if self.recording:
+                    request = (self.clients.get(id(client), 'other'), method,
+                               UUID.sub('{uuid}', url))
+                    if request[0] == 'other':
+                        self.others.append(request)
+                    else:
+                        self.requests.append(request)
+                return real(client, url, *args, **kwargs)
+            return recorded
+
+        for method in ('GET', 'PUT', 'POST', 'DELETE'):
+            self.stub_out('%s.%s' % (REPORT_CLIENT, method.lower()),
+                          wrap(method))
+
+    def _resize(self, server):
+        self.api.post_server_action(
+            server['id'], {'resize': {'flavorRef': self.new_flavor['id']}})
+
+    def _report(self, scenario, server):
+        counts = collections.Counter(
+            '%s %s' % (method, path) for _, method, path in self.requests)
+        RESULT.update({
+            'scenario': scenario,
+            'tree': os.getcwd(),
+            'nova_file': os.path.abspath(compute_manager.__file__),
+            'modules_from_other_trees': _modules_from_other_trees(),
+            'server_host': server['OS-EXT-SRV-ATTR:host'],
+            'server_status': server['status'],
+            'requests': dict(counts),
+            'total': len(self.requests),
+            'writes': sum(1 for _, method, _ in self.requests
+                          if method in WRITES),
+            'sequence': ['%s %s %s' % request for request in self.requests],
+            'other_services': ['%s %s' % request[1:]
+                               for request in self.others],
+        })
+
+    def test_fail(self):
+        def finish_migration(*args, **kwargs):
+            self.recording = True
+            raise exception.VirtualInterfaceCreateException()
+
+        self.stub_out('nova.virt.fake.FakeDriver.finish_migration',
+                      finish_migration)
+        server = self._boot_and_check_allocations(self.old_flavor, 'host1')
+
+        self._resize(server)
+        server = self._wait_for_state_change(self.admin_api, server, 'ERROR')
+        self._wait_for_migration_status(server, ['error'])
+        # The event is only recorded once the whole error path has run,
+        # allocation handling included.
+        self._wait_for_action_fail_completion(
+            server, instance_actions.RESIZE, 'compute_finish_resize')
+        self.recording = False
+
+        self._report('fail', self.admin_api.get_server(server['id']))
+
+    def test_success(self):
+        server = self._boot_and_check_allocations(self.old_flavor, 'host1')
+
+        self.recording = True
+        self._resize(server)
+        server = self._wait_for_state_change(self.admin_api, server,
+                                             'VERIFY_RESIZE')
+        self._wait_for_migration_status(server, ['finished'])
+        fake_notifier.wait_for_versioned_notifications(
+            'instance.resize_finish.end')
+        self.recording = False
+
+        self._report('success', self.admin_api.get_server(server['id']))
+
+
+def main(argv):
+    if len(argv) != 2 or argv[1] not in SCENARIOS:
+        print('usage: python %s {%s}' % (argv[0], '|'.join(SCENARIOS)),
+              file=sys.stderr)
+        return 2
+    scenario = argv[1]
+    result = unittest.TextTestRunner(stream=sys.stderr, verbosity=0).run(
+        PlacementRequestsBench('test_' + scenario))
+    if not result.wasSuccessful() or not RESULT:
+        return 1
+    sys.stdout.write(json.dumps(RESULT, sort_keys=True) + '\n')
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
