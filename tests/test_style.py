@@ -1,0 +1,52 @@
+"""reno lint of the notes a series adds: a broken note is caught."""
+
+import pathlib
+import sys
+
+import pytest
+
+from novaseries import config
+from novaseries.commands import style
+from novaseries.runlog import RunLog
+
+RENO = pathlib.Path(sys.executable).parent / "reno"
+pytestmark = pytest.mark.skipif(not RENO.exists(),
+                                reason="reno is in the tool venv "
+                                       "(run through `nova-series selftest`)")
+
+GOOD = "---\nfixes:\n  - |\n    Allocations now follow the server.\n"
+# A section reno does not know, and a note that is not a list of strings.
+BAD = "---\nfixed:\n  - |\n    Typo in the section name.\nissues: 42\n"
+
+
+class Ctx:
+    def __init__(self, tmp_path):
+        paths = config.Paths.default()
+        self.paths = config.Paths(paths.root, tmp_path / "work", paths.cache)
+        self.log = RunLog(tmp_path / "runs", "test")
+
+
+def tree_with_note(project, text):
+    project.cli("workspace", "fake")
+    project.commit("releasenotes/notes/bug-1825537-0123456789abcdef.yaml",
+                   text, "Add a note\n")
+    return project.workspace
+
+
+def test_a_good_note_is_clean(project, tmp_path):
+    tree = tree_with_note(project, GOOD)
+    ok, note = style.reno_lint(Ctx(tmp_path), None, tree)
+    assert ok, note
+
+
+def test_a_broken_note_is_caught(project, tmp_path):
+    tree = tree_with_note(project, BAD)
+    ok, note = style.reno_lint(Ctx(tmp_path), None, tree)
+    assert not ok
+    assert "bug-1825537-0123456789abcdef.yaml" in note
+
+
+def test_no_note_no_lint(project, tmp_path):
+    project.cli("workspace", "fake")
+    ok, note = style.reno_lint(Ctx(tmp_path), None, project.workspace)
+    assert ok and note == "the series adds no release note"
