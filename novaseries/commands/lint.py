@@ -20,8 +20,13 @@ def add_arguments(parser):
 
 
 def series_commits(ctx, release):
-    tree = ctx.paths.work / "lint" / release.name
-    return workspace.prepare(ctx, release, tree, discard=True)
+    """The release's series commits, materialized once per run."""
+    known = ctx.__dict__.setdefault("lint_commits", {})
+    if release.name not in known:
+        tree = ctx.paths.work / "lint" / release.name
+        known[release.name] = workspace.prepare(ctx, release, tree,
+                                                discard=True)
+    return known[release.name]
 
 
 def lint_release(ctx, release):
