@@ -12,12 +12,14 @@ A benchmark, not a test: it reports, it asserts nothing. For RELEASE
 
 runs bench/placement_scenario.py in each of them with the release's Python
 2.7 venv (<cache>/venvs/RELEASE-py27, cache = $NOVA_SERIES_CACHE or
-~/.cache/nova-series), one scenario at a time, and prints for the `fail`
-scenario (finish_migration fails on the destination of a cross-host resize)
-and the `success` scenario (the same resize, up to VERIFY_RESIZE) a table of
-the requests the compute services sent to placement, base next to series,
-then whether the series makes at most one placement write in the failure
-path and whether the success path makes exactly the requests of the base.
+~/.cache/nova-series), one scenario at a time, and prints for each failure
+scenario (one step of a cross-host resize fails: prep_resize, resize_instance
+before the host switch, the cast of finish_resize after it, finish_migration
+in finish_resize) and the `success` scenario (the same resize, up to
+VERIFY_RESIZE) a table of the requests the compute services sent to
+placement, base next to series, then whether the series makes at most one
+placement write in each failure path and whether the success path makes
+exactly the requests of the base.
 
 Exits 1 if a scenario could not be run on a tree (the table still shows the
 others), 2 if the trees or the venv could not be prepared, else 0.
@@ -37,11 +39,17 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 SCENARIO_SCRIPT = ROOT / "bench" / "placement_scenario.py"
 SCENARIOS = {
-    "fail": "finish_migration raises on the destination; counted from the "
-            "raise to the end of the finish_resize error path",
+    "fail-prep-resize": "prep_resize raises on the destination",
+    "fail-resize-instance": "migrate_disk_and_power_off raises on the "
+                            "source, before the host switch",
+    "fail-cast-finish": "casting finish_resize raises on the source, after "
+                        "the host switch",
+    "fail-finish-resize": "finish_migration raises on the destination",
     "success": "the same resize succeeds; counted from the resize request "
                "to VERIFY_RESIZE",
 }
+FAILURES = [name for name in SCENARIOS if name.startswith("fail-")]
+COUNTED = "; counted from the raise to the end of its error path"
 TREES = ("base", "series")
 WRITES = ("PUT", "POST", "DELETE")
 SCENARIO_TIMEOUT = 600
@@ -177,7 +185,8 @@ def table(scenario, results):
         rows.append((label, [str(results[name][field]) if results[name]
                              else "error" for name in TREES]))
     width = max([len(key) for key, _ in rows] + [len("method path")])
-    lines = ["%s: %s" % (scenario, SCENARIOS[scenario]),
+    lines = ["%s: %s%s" % (scenario, SCENARIOS[scenario],
+                           COUNTED if scenario in FAILURES else ""),
              "  %-*s  %6s  %6s" % (width, "method path", "base", "series"),
              "  %s  %s  %s" % ("-" * width, "-" * 6, "-" * 6)]
     for index, (key, counts) in enumerate(rows):
@@ -194,16 +203,17 @@ def writes(result):
 
 def conclusions(results):
     lines = []
-    series = results["fail"]["series"]
-    if series is None:
-        lines.append("failure path: unknown, the fail scenario did not run "
-                     "on the series tree")
-    else:
+    for scenario in FAILURES:
+        series = results[scenario]["series"]
+        if series is None:
+            lines.append("%s: unknown, it did not run on the series tree"
+                         % scenario)
+            continue
         made = writes(series)
         lines.append(
-            "failure path: the series makes %d placement write(s): at most "
-            "one: %s%s" % (len(made), "yes" if len(made) <= 1 else "NO",
-                           "" if not made else " (%s)" % ", ".join(made)))
+            "%s: the series makes %d placement write(s): at most one: %s%s"
+            % (scenario, len(made), "yes" if len(made) <= 1 else "NO",
+               "" if not made else " (%s)" % ", ".join(made)))
     base, series = results["success"]["base"], results["success"]["series"]
     if base is None or series is None:
         lines.append("success path: unknown, the success scenario did not "

@@ -2,7 +2,7 @@
 #
 # Python 2.7 code, run INSIDE a Nova tree with the release venv's python:
 #
-#     cd TREE && python /work/main/bench/placement_scenario.py fail|success
+#     cd TREE && python /work/main/bench/placement_scenario.py SCENARIO
 #
 # The tree (the current directory) goes first on sys.path, so its nova is the
 # one imported, whatever tree the venv's develop install points at. The test
@@ -13,10 +13,15 @@
 # Scenarios (a server of m1.tiny on host1, resized to m1.small; host2 is the
 # only other host, so the scheduler picks it):
 #
-#   fail     FakeDriver.finish_migration raises on host2. Counted: from the
-#            moment it raises until the finish_resize error path is over (the
-#            server in ERROR, the migration in 'error' and the failed
-#            compute_finish_resize instance action event recorded).
+#   fail-prep-resize     ComputeManager._prep_resize raises on host2,
+#   fail-resize-instance FakeDriver.migrate_disk_and_power_off raises on
+#                        host1 (before the host switch),
+#   fail-cast-finish     casting finish_resize from host1 raises (after the
+#                        host switch),
+#   fail-finish-resize   FakeDriver.finish_migration raises on host2.
+#            Counted: from the moment it raises until the error path of the
+#            failed compute method is over (the server in ERROR and the
+#            failed instance action event recorded).
 #   success  the real fake driver. Counted: from the resize request until the
 #            server is in VERIFY_RESIZE and the migration 'finished' (and the
 #            resize_finish.end notification is out).
@@ -83,7 +88,19 @@ def _modules_from_other_trees():
 
 _keep_tree_paths_only()
 
-SCENARIOS = ('fail', 'success')
+# scenario -> (method that raises, instance action event that fails)
+FAILURES = {
+    'fail-prep-resize': ('nova.compute.manager.ComputeManager._prep_resize',
+                         'compute_prep_resize'),
+    'fail-resize-instance': (
+        'nova.virt.fake.FakeDriver.migrate_disk_and_power_off',
+        'compute_resize_instance'),
+    'fail-cast-finish': ('nova.compute.rpcapi.ComputeAPI.finish_resize',
+                         'compute_resize_instance'),
+    'fail-finish-resize': ('nova.virt.fake.FakeDriver.finish_migration',
+                           'compute_finish_resize'),
+}
+SCENARIOS = tuple(sorted(FAILURES)) + ('success',)
 WRITES = ('PUT', 'POST', 'DELETE')
 UUID = re.compile(
     r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', re.I)
@@ -160,25 +177,37 @@ class PlacementRequestsBench(integrated_helpers.ProviderUsageBaseTestCase):
                                for request in self.others],
         })
 
-    def test_fail(self):
-        def finish_migration(*args, **kwargs):
+    def _fail_at(self, scenario):
+        target, event_name = FAILURES[scenario]
+
+        def failure(*args, **kwargs):
             self.recording = True
             raise exception.VirtualInterfaceCreateException()
 
-        self.stub_out('nova.virt.fake.FakeDriver.finish_migration',
-                      finish_migration)
+        self.stub_out(target, failure)
         server = self._boot_and_check_allocations(self.old_flavor, 'host1')
 
         self._resize(server)
         server = self._wait_for_state_change(self.admin_api, server, 'ERROR')
-        self._wait_for_migration_status(server, ['error'])
         # The event is only recorded once the whole error path has run,
         # allocation handling included.
         self._wait_for_action_fail_completion(
-            server, instance_actions.RESIZE, 'compute_finish_resize')
+            server, instance_actions.RESIZE, event_name)
         self.recording = False
 
-        self._report('fail', self.admin_api.get_server(server['id']))
+        self._report(scenario, self.admin_api.get_server(server['id']))
+
+    def test_fail_prep_resize(self):
+        self._fail_at('fail-prep-resize')
+
+    def test_fail_resize_instance(self):
+        self._fail_at('fail-resize-instance')
+
+    def test_fail_cast_finish(self):
+        self._fail_at('fail-cast-finish')
+
+    def test_fail_finish_resize(self):
+        self._fail_at('fail-finish-resize')
 
     def test_success(self):
         server = self._boot_and_check_allocations(self.old_flavor, 'host1')
@@ -202,7 +231,7 @@ def main(argv):
         return 2
     scenario = argv[1]
     result = unittest.TextTestRunner(stream=sys.stderr, verbosity=0).run(
-        PlacementRequestsBench('test_' + scenario))
+        PlacementRequestsBench('test_' + scenario.replace('-', '_')))
     if not result.wasSuccessful() or not RESULT:
         return 1
     sys.stdout.write(json.dumps(RESULT, sort_keys=True) + '\n')
