@@ -48,9 +48,25 @@ def _calls(func, name):
                for n in ast.walk(func))
 
 
+def _parse(source):
+    """The module's syntax tree, or None if Python 3 cannot parse it.
+
+    The older releases are Python 2 code that may use `async` as a name,
+    a keyword since Python 3.7; it is renamed first (line numbers stay).
+    """
+    for text in (source, re.sub(r"\b(async|await)\b", r"\1_", source)):
+        try:
+            return ast.parse(text)
+        except SyntaxError:
+            continue
+    return None
+
+
 def tests_for(module, source, lines):
     """Selections for the changed `lines` of a test module's new source."""
-    tree = ast.parse(source)
+    tree = _parse(source)
+    if tree is None:
+        return [module]
     # Blank and comment lines select nothing by themselves.
     text = source.splitlines()
     lines = {n for n in lines if n <= len(text) and text[n - 1].strip()

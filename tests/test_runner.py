@@ -123,6 +123,23 @@ def test_module_level_change_selects_the_module():
     assert selection.tests_for("m", MODULE, lines_of("import os")) == ["m"]
 
 
+def test_python2_names_that_python3_reserves():
+    source = textwrap.dedent("""\
+        class TestMove(object):
+            def test_resize(self):
+                self.call(force=True, async=False)
+
+            def test_other(self):
+                pass
+        """)
+    changed = {n for n, line in enumerate(source.splitlines(), 1)
+               if "async=False" in line}
+    assert selection.tests_for("m", source, changed) == \
+        ["m.TestMove.test_resize"]
+    # What Python 3 cannot parse at all selects the whole module.
+    assert selection.tests_for("m", "print 'x'\n", {1}) == ["m"]
+
+
 def test_hunks_and_module_names():
     diff = "@@ -3,0 +4,2 @@\n+a\n+b\n@@ -10,2 +12,0 @@\n-c\n-d\n@@ -20 +20 @@\n"
     assert selection.changed_lines(diff) == {4, 5, 12, 20}
