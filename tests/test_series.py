@@ -55,6 +55,16 @@ def test_export_then_apply_round_trip_is_byte_stable(project):
     assert project.git("rev-parse", "HEAD") == tip
 
 
+def test_subject_tags_survive_a_round_trip(project):
+    project.cli("workspace", "fake")
+    project.commit("nova/x.py", "x = 1\n", "[stable-only] " + FIX)
+    assert project.cli("export", "fake") == 0
+    assert project.cli("workspace", "--discard", "fake") == 0
+    assert project.git("log", "-1", "--format=%s") == \
+        "[stable-only] Fix the thing"
+    assert project.cli("export", "--check", "fake") == 0
+
+
 def test_export_check_catches_drift(project, capsys):
     project.cli("workspace", "fake")
     project.commit("nova/x.py", "x = 1\n", FIX)

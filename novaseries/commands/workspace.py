@@ -157,8 +157,10 @@ def apply_series(ctx, release, tree):
         if not os.path.exists(patch):
             raise UsageError("%s: series names %s, which is not in %s" % (
                 release.name, name, series_dir))
+        # --keep-non-patch: a subject tag such as "[stable-only] " is part
+        # of the summary; only format-patch's own "[PATCH] " is dropped.
         proc = repo.run("am", "-q", "--committer-date-is-author-date",
-                        "--no-3way", patch, check=False)
+                        "--keep-non-patch", "--no-3way", patch, check=False)
         if proc.returncode != 0:
             raise UsageError("%s: patch %s does not apply: %s\nThe workspace "
                              "%s is left as `git am` stopped (git am --show-"
