@@ -24,6 +24,13 @@ class Env:
 
 
 @dataclasses.dataclass(frozen=True)
+class BaseFailure:
+    """A test that fails on the released code too, and why."""
+    test: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Release:
     name: str
     branch: str
@@ -33,6 +40,11 @@ class Release:
     extras: tuple
     bindep: tuple
     envs: tuple
+    base_failures: tuple = ()
+
+    @property
+    def known_failures(self):
+        return frozenset(f.test for f in self.base_failures)
 
     @property
     def sdist_name(self):
@@ -105,7 +117,11 @@ def load_releases(root=ROOT):
             sha256=entry["sha256"],
             constraints=pathlib.Path(root) / entry["constraints"],
             extras=tuple(entry.get("extras", ())),
-            bindep=tuple(entry.get("bindep", ())), envs=envs)
+            bindep=tuple(entry.get("bindep", ())), envs=envs,
+            base_failures=tuple(
+                BaseFailure(test, group["reason"])
+                for group in entry.get("base_failures", ())
+                for test in group["tests"]))
     return releases
 
 

@@ -8,6 +8,7 @@ import subprocess
 import time
 
 FUNCTIONAL = "nova.tests.functional"
+UNIT = "nova.tests.unit"
 
 
 @dataclasses.dataclass
@@ -18,6 +19,9 @@ class Result:
     seconds: float = 0.0
     returncode: int = 0
     failures: list = dataclasses.field(default_factory=list)
+    # Listed base failures the caller chose not to count (see verify).
+    tolerated: list = dataclasses.field(default_factory=list)
+    output: str = dataclasses.field(default="", repr=False)
 
     @property
     def ran(self):
@@ -34,6 +38,7 @@ class Result:
         self.seconds += other.seconds
         self.returncode = self.returncode or other.returncode
         self.failures += other.failures
+        self.output += other.output
 
 
 def tox_config(tree):
@@ -140,6 +145,7 @@ def _run(log, argv, tree, env, label, expect_failure):
                                  label=label or "stestr")
     result = parse(output)
     result.returncode = returncode
+    result.output = output
     result.seconds = time.monotonic() - began
     if not result.ok and not expect_failure:
         log.tail(output, 25)
