@@ -13,6 +13,9 @@ objections are raised before review:
              naming a commit of a newer release's materialized series,
              unless its summary starts with `[stable-only]` (OpenStack's
              tag for a fix that exists on stable branches only)
+  chain      one such line a hop, as `git cherry-pick -x` writes them
+             branch by branch: the picked commit's own lines, then the
+             picked commit (see chain_problems)
 """
 
 import email
@@ -88,4 +91,42 @@ def lint(message, backport=False, known_commits=None):
         elif known_commits is not None and match.group(1) not in known_commits:
             problems.append("cherry: %s is not a commit of a newer release's "
                             "series" % match.group(1))
+    return problems
+
+
+def cherry_shas(message):
+    """The commits a message's cherry-pick lines name, in order."""
+    return [m.group(1) for m in (CHERRY.match(line)
+                                 for line in message.split("\n")) if m]
+
+
+def chain_problems(message, sources, newer):
+    """Problems with the hop-by-hop chain of a backport's cherry-pick lines.
+
+    sources maps each commit of the newer releases' series to (release,
+    the commits its own cherry-pick lines name); newer lists those
+    releases, newest first, the one just newer than this one last. The
+    last line must name a commit of that release (the hop this patch was
+    picked in), and the lines before it must be that commit's own.
+    """
+    shas = cherry_shas(message)
+    if not shas or any(sha not in sources for sha in shas):
+        return []            # lint() reports missing and unknown commits
+    releases = [sources[sha][0] for sha in shas]
+    problems = []
+    if releases != sorted(releases, key=newer.index) or \
+            len(set(releases)) != len(releases):
+        problems.append("chain: the lines name %s, not one commit a release "
+                        "from the newest on" % ", ".join(releases))
+    picked_release, picked_chain = sources[shas[-1]]
+    if picked_release != newer[-1]:
+        problems.append("chain: the last line names a commit of %s, not of "
+                        "%s, the branch it was picked from" % (
+                            picked_release, newer[-1]))
+    elif list(picked_chain) != shas[:-1]:
+        problems.append("chain: the lines before the last should be those of "
+                        "the picked commit %s: %s" % (
+                            shas[-1][:10],
+                            ", ".join(s[:10] for s in picked_chain) or
+                            "none"))
     return problems

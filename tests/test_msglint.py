@@ -89,3 +89,39 @@ def test_message_of_patch_unfolds_the_subject():
     assert msglint.message_of_patch(patch) == (
         "Keep dest allocations on finish_resize failure\n\nBody line.\n\n"
         "Closes-Bug: #1825537\n%s\n" % CHANGE_ID)
+
+
+def _picked(*shas):
+    return GOOD + "".join("(cherry picked from commit %s)\n" % s for s in shas)
+
+
+# A Stein commit S, its Rocky backport R (naming S) and its Queens
+# backport Q (naming S, then R): what pike may be picked from.
+S, R, Q = "5" * 40, "7" * 40, "9" * 40
+SOURCES = {S: ("stein", []), R: ("rocky", [S]), Q: ("queens", [S, R])}
+NEWER = ["stein", "rocky", "queens"]
+
+
+def test_a_chain_one_line_a_hop_passes():
+    assert msglint.cherry_shas(_picked(S, R, Q)) == [S, R, Q]
+    assert msglint.chain_problems(_picked(S, R, Q), SOURCES, NEWER) == []
+    assert msglint.chain_problems(_picked(S, R), SOURCES, NEWER[:2]) == []
+    assert msglint.chain_problems(_picked(S), SOURCES, NEWER[:1]) == []
+
+
+def test_a_chain_that_skips_the_last_hop():
+    assert msglint.chain_problems(_picked(S), SOURCES, NEWER) == [
+        "chain: the last line names a commit of stein, not of queens, the "
+        "branch it was picked from"]
+
+
+def test_a_chain_missing_a_line_of_the_picked_commit():
+    assert msglint.chain_problems(_picked(S, Q), SOURCES, NEWER) == [
+        "chain: the lines before the last should be those of the picked "
+        "commit 9999999999: 5555555555, 7777777777"]
+
+
+def test_a_chain_out_of_order():
+    problems = msglint.chain_problems(_picked(R, S, Q), SOURCES, NEWER)
+    assert problems[0] == ("chain: the lines name rocky, stein, queens, not "
+                           "one commit a release from the newest on")

@@ -2,12 +2,14 @@
 
 A release after the first in releases.toml is a backport branch: its
 patches must say which commit of a newer release's series they were
-cherry-picked from. Those series are materialized (deterministic SHAs)
-in scratch trees under .work/lint to know the commits.
+cherry-picked from, one line a hop (Queens names the Stein commit, then
+the Rocky one). Those series are materialized (deterministic SHAs) in
+scratch trees under .work/lint to know the commits and their own lines.
 """
 
 import os
 
+from novaseries import git as gitmod
 from novaseries import msglint
 from novaseries.commands import workspace
 from novaseries.config import pick
@@ -20,12 +22,17 @@ def add_arguments(parser):
 
 
 def series_commits(ctx, release):
-    """The release's series commits, materialized once per run."""
+    """{commit: the commits its cherry-pick lines name} of the release's
+    series, materialized once per run."""
     known = ctx.__dict__.setdefault("lint_commits", {})
     if release.name not in known:
         tree = ctx.paths.work / "lint" / release.name
-        known[release.name] = workspace.prepare(ctx, release, tree,
-                                                discard=True)
+        commits = workspace.prepare(ctx, release, tree, discard=True)
+        repo = gitmod.Git(tree)
+        known[release.name] = {
+            commit: msglint.cherry_shas(
+                repo.out("log", "-1", "--format=%B", commit))
+            for commit in commits}
     return known[release.name]
 
 
@@ -33,18 +40,22 @@ def lint_release(ctx, release):
     """(patches checked, ["patch: problem", ...]) for one release."""
     order = list(ctx.releases)
     newer = order[:order.index(release.name)]
-    known = set()
+    sources = {}
     for name in newer:
-        known.update(series_commits(ctx, ctx.releases[name]))
+        for commit, chain in series_commits(ctx, ctx.releases[name]).items():
+            sources[commit] = (name, chain)
+    known = set(sources)
     series_dir = ctx.paths.series(release.name)
     names = workspace.read_series(series_dir)
     problems = []
     for name in names:
         with open(os.path.join(str(series_dir), name), encoding="utf-8") as f:
             message = msglint.message_of_patch(f.read())
-        problems += ["%s: %s" % (name, p) for p in msglint.lint(
-            message, backport=bool(newer),
-            known_commits=known if newer else None)]
+        found = msglint.lint(message, backport=bool(newer),
+                             known_commits=known if newer else None)
+        if newer:
+            found += msglint.chain_problems(message, sources, newer)
+        problems += ["%s: %s" % (name, p) for p in found]
     return len(names), problems
 
 
