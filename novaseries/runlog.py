@@ -3,6 +3,7 @@
 import contextlib
 import datetime
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -15,6 +16,10 @@ class CommandFailed(Exception):
         self.argv = argv
         self.returncode = returncode
         self.output = output
+
+
+# The line run() adds to the output of a command it stopped.
+STOPPED = "nova-series: stopped at the first line asked for"
 
 
 class RunLog:
@@ -69,24 +74,38 @@ class RunLog:
             raise
         self.say("%s: done in %.1fs" % (message, time.monotonic() - began))
 
-    def run(self, argv, cwd=None, env=None, check=True, label=None):
+    def run(self, argv, cwd=None, env=None, check=True, label=None,
+            stop_when=None):
         """Run argv, output to the log; return (returncode, output).
 
         Prints a heartbeat every `heartbeat` seconds while it runs, so
-        that a long step never looks hung.
+        that a long step never looks hung. With `stop_when`, a function of
+        an output line, the command and everything it started are stopped
+        (SIGTERM to its process group) at the first line for which it is
+        true; the output then ends with a line saying so.
         """
         argv = [str(a) for a in argv]
         self.write("$ %s%s\n" % (" ".join(argv),
                                  "  (in %s)" % cwd if cwd else ""))
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, errors="replace")
+                                text=True, errors="replace",
+                                start_new_session=stop_when is not None)
         lines = []
 
         def pump():
+            stopped = False
             for line in proc.stdout:
                 lines.append(line)
                 self.write(line)
+                if stop_when is not None and not stopped and stop_when(line):
+                    stopped = True
+                    lines.append(STOPPED + "\n")
+                    self.write(STOPPED + "\n")
+                    try:
+                        os.killpg(proc.pid, signal.SIGTERM)
+                    except ProcessLookupError:
+                        pass
 
         reader = threading.Thread(target=pump, daemon=True)
         reader.start()

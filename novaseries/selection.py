@@ -126,3 +126,15 @@ def for_commit(repo, commit):
                         "--", path)
         selections.update(tests_for(module, proc.stdout, changed_lines(diff)))
     return _drop_covered(selections)
+
+
+def for_commits(repo, commits):
+    """Test selections for what any of `commits` adds or changes.
+
+    Run at the last commit; a test that a later commit renamed or deleted
+    just matches nothing there.
+    """
+    selections = set()
+    for commit in commits:
+        selections.update(for_commit(repo, commit))
+    return _drop_covered(selections)

@@ -4,8 +4,11 @@ import configparser
 import dataclasses
 import os
 import re
+import shutil
 import subprocess
 import time
+
+from novaseries import runlog
 
 FUNCTIONAL = "nova.tests.functional"
 UNIT = "nova.tests.unit"
@@ -22,6 +25,24 @@ class Result:
     # Listed base failures the caller chose not to count (see verify).
     tolerated: list = dataclasses.field(default_factory=list)
     output: str = dataclasses.field(default="", repr=False)
+    # The run was stopped at its first failure (first_failure=True).
+    stopped: bool = False
+    # The verify run whose stored result this is ("" for a fresh one).
+    reused_from: str = ""
+
+    STORED = ("passed", "failed", "skipped", "seconds", "returncode",
+              "failures", "tolerated", "stopped")
+
+    def fields(self):
+        """What a result store keeps (not the output)."""
+        return {name: getattr(self, name) for name in self.STORED}
+
+    @classmethod
+    def from_fields(cls, fields):
+        result = cls(**{name: fields[name] for name in cls.STORED
+                        if name in fields})
+        result.reused_from = fields.get("run", "")
+        return result
 
     @property
     def ran(self):
@@ -39,6 +60,7 @@ class Result:
         self.returncode = self.returncode or other.returncode
         self.failures += other.failures
         self.output += other.output
+        self.stopped = self.stopped or other.stopped
 
 
 def tox_config(tree):
@@ -99,12 +121,30 @@ TOTAL = re.compile(r"^ - (Passed|Failed|Skipped): (\d+)$", re.M)
 FAILED_TEST = re.compile(r"^\{\d+\} (\S+) \[[^\]]*\] \.\.\. FAILED$", re.M)
 
 
+TEST_LINE = re.compile(r"^\{\d+\} \S+ (?:\[[^\]]*\] )?\.\.\. "
+                       r"(ok|FAILED|SKIPPED)", re.M)
+
+
 def parse(output):
     result = Result()
-    for kind, count in TOTAL.findall(output):
+    totals = TOTAL.findall(output)
+    for kind, count in totals:
         setattr(result, kind.lower(), getattr(result, kind.lower()) + int(count))
+    if not totals:
+        # A run stopped early prints no totals: count its test lines.
+        for outcome in TEST_LINE.findall(output):
+            if outcome == "ok":
+                result.passed += 1
+            elif outcome == "FAILED":
+                result.failed += 1
+            else:
+                result.skipped += 1
     result.failures = FAILED_TEST.findall(output)
     return result
+
+
+def is_failure_line(line):
+    return FAILED_TEST.match(line.rstrip("\n")) is not None
 
 
 def split(selections):
@@ -115,8 +155,12 @@ def split(selections):
 
 
 def run(log, venv, tree, selections, concurrency=None, label=None,
-        expect_failure=False):
-    """Run the selections (regexes, as stestr takes them); return a Result."""
+        expect_failure=False, first_failure=False):
+    """Run the selections (regexes, as stestr takes them); return a Result.
+
+    With first_failure, the run stops at the first test that fails (what
+    a regression proof needs to know) and Result.stopped says so.
+    """
     env = dict(os.environ)
     env.update(setenv(tree, venv))
     env["VIRTUAL_ENV"] = str(venv)
@@ -132,21 +176,28 @@ def run(log, venv, tree, selections, concurrency=None, label=None,
         argv = [stestr, "--test-path=" + path,
                 "%s=%s" % (group_option(stestr, spelling), regex),
                 "run", *jobs, *functional]
-        total.add(_run(log, argv, tree, env, label, expect_failure))
-    if unit:
+        total.add(_run(log, argv, tree, env, label, expect_failure,
+                       first_failure))
+    if unit and not (first_failure and total.failed):
         total.add(_run(log, [stestr, "run", *jobs, *unit], tree, env, label,
-                       expect_failure))
+                       expect_failure, first_failure))
     return total
 
 
-def _run(log, argv, tree, env, label, expect_failure):
+def _run(log, argv, tree, env, label, expect_failure, first_failure=False):
     began = time.monotonic()
-    returncode, output = log.run(argv, cwd=tree, env=env, check=False,
-                                 label=label or "stestr")
+    returncode, output = log.run(
+        argv, cwd=tree, env=env, check=False, label=label or "stestr",
+        stop_when=is_failure_line if first_failure else None)
     result = parse(output)
     result.returncode = returncode
     result.output = output
     result.seconds = time.monotonic() - began
+    if runlog.STOPPED in output:
+        result.stopped = True
+        # The stopped run's record in the tree's .stestr may be cut short;
+        # a later run must not read it (it only loses test timings).
+        shutil.rmtree(os.path.join(str(tree), ".stestr"), ignore_errors=True)
     if not result.ok and not expect_failure:
         log.tail(output, 25)
     return result

@@ -30,6 +30,47 @@ def test_parse_totals_and_failures():
     assert not result.ok
 
 
+def test_a_stopped_run_is_counted_from_its_test_lines():
+    stopped = TRACE.split("\n\n")[0] + "\n"
+    assert "Totals" not in stopped
+    result = stestr.parse(stopped)
+    assert (result.passed, result.failed, result.skipped) == (1, 1, 1)
+    assert result.failures == ["nova.tests.unit.test_a.TestA.test_two"]
+    lines = TRACE.splitlines(True)
+    assert [stestr.is_failure_line(line) for line in lines[:3]] == \
+        [False, True, False]
+
+
+def _alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_run_stops_the_whole_process_group_at_the_first_match(tmp_path):
+    import time
+    from novaseries.runlog import STOPPED, RunLog
+    log = RunLog(tmp_path / "runs", "test")
+    pidfile = tmp_path / "child.pid"
+    # A child in the background, as stestr's workers are, and a parent
+    # that would go on for a minute.
+    script = ("sleep 60 & echo $! > %s; echo one; echo 'x ... FAILED'; "
+              "sleep 60; echo never" % pidfile)
+    began = time.monotonic()
+    code, output = log.run(["sh", "-c", script], check=False,
+                           stop_when=lambda line: "FAILED" in line)
+    assert time.monotonic() - began < 30
+    assert code != 0
+    assert output.splitlines() == ["one", "x ... FAILED", STOPPED]
+    child = int(pidfile.read_text())
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child)
+
+
 def test_no_test_run_is_not_ok():
     result = stestr.parse("No tests found\n")
     assert result.ran == 0 and not result.ok

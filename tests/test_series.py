@@ -190,6 +190,16 @@ def test_selection_of_a_commit_and_the_proof_trailer(project):
     project.commit("nova/virt/fake.py", "class FailingDriver(object):\n    pass\n",
                    TEST)
     assert verify.code_changed(repo, "HEAD") == []
+    # --tip-only: what any commit of the series selects, covered ones once.
+    commits = repo.out("rev-list", "--reverse",
+                       "%s..HEAD" % git.BASELINE_TAG).split()
+    project.commit("nova/tests/test_manager.py",
+                   "def test_it():\n    return 1\n\n\nclass TestNew(object):\n"
+                   "    def test_new(self):\n        pass\n", FIX)
+    commits.append(repo.rev("HEAD"))
+    assert selection.for_commits(repo, commits) == ["nova.tests.test_manager"]
+    assert selection.for_commits(repo, commits[:2]) == \
+        ["nova.tests.test_manager.TestNew"]
 
 
 def test_verify_table_counts_proof_failures_apart():

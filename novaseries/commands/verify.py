@@ -6,10 +6,14 @@ For each release (all by default), in a scratch tree of its own under
   2. build or reuse its venvs;
   3. at every commit of the series, run the tests that commit adds or
      changes, in the gate's env (the gate tests each commit on its own);
-  4. at the tip, run each env's wide selection;
+     with --tip-only, what all the commits add or change, once, at the
+     tip;
+  4. at the tip, run each env's wide selection (or the --wide ones;
+     --gate-env: the gate's env alone);
   5. regression proof: for every commit that changes code (not tests,
      notes or docs), put that code back as it was before the commit and
-     run the commit's tests again: they must fail;
+     run the commit's tests again: they must fail (the run stops at the
+     first failure);
   6. the commit messages (lint), the release's flake8 with hacking over
      the files the series touches and reno lint of its notes (style).
 With --full, step 4 runs the tree's whole unit and functional suites in
@@ -22,12 +26,15 @@ Prints a table (release x step), writes it as summary.json and
 summary.md in the run's folder, and exits 1 when any step failed.
 """
 
+import hashlib
 import json
 import os
+import pathlib
 import re
 import time
 
 from novaseries import git as gitmod
+from novaseries import results as resultsmod
 from novaseries import selection, stestr
 from novaseries.commands import env as envcmd
 from novaseries.commands import lint, style, workspace
@@ -47,10 +54,22 @@ def add_arguments(parser):
     parser.add_argument("--concurrency", type=int)
     parser.add_argument("--no-wide", action="store_true",
                         help="skip the wide selection at the tip")
+    parser.add_argument("--tip-only", action="store_true",
+                        help="run the tests all commits add or change once, "
+                             "at the tip, instead of at each commit (what "
+                             "CI runs; the gate tests every commit)")
+    parser.add_argument("--wide", action="append", metavar="SELECTION",
+                        help="run this selection at the tip instead of the "
+                             "envs' wide ones (repeatable)")
+    parser.add_argument("--gate-env", action="store_true",
+                        help="only the gate's env of each release (the "
+                             "first in releases.toml)")
     parser.add_argument("--full", action="store_true",
                         help="at the tip, the whole unit and functional "
                              "suites in the gate's env instead of its wide "
                              "selection")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="reuse no stored result: run every step (CI)")
     parser.add_argument("--base", action="store_true",
                         help="verify the released code as it is: an empty "
                              "series (in .work/verify/RELEASE-base)")
@@ -60,13 +79,15 @@ class Table:
     def __init__(self):
         self.rows = []
 
-    def add(self, release, env, step, result=None, ok=None, note=""):
+    def add(self, release, env, step, result=None, ok=None, note="",
+            reused_from=""):
         row = {"release": release, "env": env, "step": step,
                "passed": result.passed if result else 0,
                "failed": result.failed if result else 0,
                "skipped": result.skipped if result else 0,
                "seconds": round(result.seconds, 1) if result else 0.0,
-               "ok": bool(result.ok if ok is None else ok), "note": note}
+               "ok": bool(result.ok if ok is None else ok), "note": note,
+               "from": reused_from or (result.reused_from if result else "")}
         self.rows.append(row)
         return row
 
@@ -76,13 +97,15 @@ class Table:
 
     def markdown(self):
         lines = ["| release | env | step | passed | failed | skipped | "
-                 "seconds | result | note |",
-                 "|---|---|---|---:|---:|---:|---:|---|---|"]
+                 "seconds | result | from | note |",
+                 "|---|---|---|---:|---:|---:|---:|---|---|---|"]
         for r in self.rows:
-            lines.append("| %s | %s | %s | %d | %d | %d | %.1f | %s | %s |" % (
-                r["release"], r["env"], r["step"], r["passed"], r["failed"],
-                r["skipped"], r["seconds"], "ok" if r["ok"] else "FAIL",
-                r["note"]))
+            lines.append("| %s | %s | %s | %d | %d | %d | %.1f | %s | %s | "
+                         "%s |" % (
+                             r["release"], r["env"], r["step"], r["passed"],
+                             r["failed"], r["skipped"], r["seconds"],
+                             "ok" if r["ok"] else "FAIL",
+                             r.get("from") or "this run", r["note"]))
         return "\n".join(lines) + "\n"
 
     def totals(self):
@@ -98,9 +121,10 @@ def run(args, ctx):
     releases = pick(ctx.releases, args.releases)
     table = Table()
     began = time.monotonic()
+    store = Store(ctx, args)
     for release in releases:
         try:
-            verify_release(ctx, release, table, args)
+            verify_release(ctx, release, table, args, store)
         except (UsageError, CommandFailed) as exc:
             ctx.log.say("%s: error: %s" % (release.name, exc))
             if isinstance(exc, CommandFailed):
@@ -111,7 +135,30 @@ def run(args, ctx):
     return 0 if table.ok else 1
 
 
-def verify_release(ctx, release, table, args):
+class Store:
+    """The stored results of this tool version; None parts mean no key."""
+
+    def __init__(self, ctx, args):
+        self.results = resultsmod.Results(
+            ctx.paths.cache / "results", os.path.basename(ctx.log.dir),
+            enabled=not args.no_cache)
+        self.tool = resultsmod.tool_version(ctx.paths.root)
+
+    def key(self, **parts):
+        return resultsmod.key_of(tool=self.tool, **parts)
+
+    def get(self, key):
+        return self.results.get(key)
+
+    def put(self, key, fields):
+        self.results.put(key, fields)
+
+
+def passes(result):
+    return result.ok
+
+
+def verify_release(ctx, release, table, args, store):
     log = ctx.log
     tree = ctx.paths.verify_tree(release.name + ("-base" if args.base else ""))
     what = "the baseline alone" if args.base else "series/" + release.name
@@ -122,27 +169,57 @@ def verify_release(ctx, release, table, args):
     repo = gitmod.Git(tree)
     tip = repo.rev("HEAD")
     gate = release.envs[0]
+    envs = [gate] if args.gate_env else release.envs
     venvs = {}
-    for env in release.envs:
+    for env in envs:
         began = time.monotonic()
         venvs[env.name] = envcmd.ensure(ctx, release, env, tree)
         table.add(release.name, env.name, "env", ok=True,
                   note="%.0fs" % (time.monotonic() - began))
 
-    def test(env, selections, label, expect_failure=False):
+    def test(env, selections, label, expect_failure=False,
+             first_failure=False, passed=passes):
+        """Run a step, or reuse its stored result if it passed before on
+        exactly this tree (as the step has it: a proof's too), venv,
+        selection and tool version. `passed` tells a passing result."""
+        key = store.key(release=release.name, env=env.name,
+                        venv=envcmd.read(venvs[env.name] / envcmd.STAMP),
+                        tree=repo.out("write-tree"), selections=selections,
+                        expect_failure=expect_failure,
+                        first_failure=first_failure)
+        stored = store.get(key)
+        if stored is not None:
+            result = stestr.Result.from_fields(stored)
+            log.say("%s/%s: %s: reused the passing result of run %s "
+                    "(%d passed, %d failed)" % (
+                        release.name, env.name, label, result.reused_from,
+                        result.passed, result.failed))
+            return result
         with log.step("%s/%s: %s" % (release.name, env.name, label)):
             result = stestr.run(log, venvs[env.name], tree, selections,
                                 concurrency=args.concurrency,
                                 expect_failure=True,
+                                first_failure=first_failure,
                                 label="%s/%s %s" % (
                                     release.name, env.name, label))
         if not expect_failure:
             tolerate_base_failures(log, release, result)
+        if passed(result):
+            store.put(key, result.fields())
         return result
 
     check_base_failures(release, repo, gate, test, table)
 
-    for n, commit in enumerate(commits, 1):
+    if args.tip_only and commits:
+        selections = selection.for_commits(repo, commits)
+        result = test(gate, selections, "tip")
+        table.add(release.name, gate.name, "tip", result,
+                  note="what the %d commits add or change: %s" % (
+                      len(commits), " ".join(selections)[:200]))
+        commits_to_test = []
+    else:
+        commits_to_test = commits
+    for n, commit in enumerate(commits_to_test, 1):
         subject = repo.out("log", "-1", "--format=%s", commit)
         step = "commit %d/%d" % (n, len(commits))
         repo.run("checkout", "-q", commit)
@@ -162,10 +239,10 @@ def verify_release(ctx, release, table, args):
             table.add(release.name, gate.name, "full", result,
                       note=sel + known_note(result))
     if not args.no_wide:
-        for env in release.envs:
+        for env in envs:
             if args.full and env is gate:
                 continue
-            for sel in env.wide:
+            for sel in args.wide or env.wide:
                 result = test(env, [sel], "wide " + sel)
                 table.add(release.name, env.name, "wide", result,
                           note=sel + known_note(result))
@@ -183,14 +260,44 @@ def verify_release(ctx, release, table, args):
         prove(ctx, release, repo, commit, gate, test, table)
     repo.run("checkout", "-q", "-f", tip)
 
-    # What a reviewer checks before reading the code.
-    count, problems = lint.lint_release(ctx, release)
-    table.add(release.name, "-", "messages", ok=not problems,
-              note="%d patch(es); %s" % (count, "; ".join(problems)[:300]
-                                         or "clean"))
+    # What a reviewer checks before reading the code. The messages depend
+    # on this series and the newer ones (their commits are named).
+    order = list(ctx.releases)
+    series = [ctx.paths.series(name)
+              for name in order[:order.index(release.name) + 1]]
+    key = store.key(release=release.name, step="messages",
+                    series=[digest_of(path) for path in series])
+    stored = store.get(key)
+    if stored is None:
+        count, problems = lint.lint_release(ctx, release)
+        stored = {"ok": not problems,
+                  "note": "%d patch(es); %s" % (
+                      count, "; ".join(problems)[:300] or "clean")}
+        if stored["ok"]:
+            store.put(key, stored)
+    table.add(release.name, "-", "messages", ok=stored["ok"],
+              note=stored["note"], reused_from=stored.get("run", ""))
+    venv = venvs[gate.name]
     for check in (style.flake8, style.reno_lint):
-        ok, note = check(ctx, release, tree, venvs[gate.name])
-        table.add(release.name, gate.name, check.__name__, ok=ok, note=note)
+        key = store.key(release=release.name, step=check.__name__,
+                        tree=repo.out("write-tree"),
+                        venv=envcmd.read(venv / envcmd.STAMP))
+        stored = store.get(key)
+        if stored is None:
+            ok, note = check(ctx, release, tree, venv)
+            stored = {"ok": ok, "note": note}
+            if ok:
+                store.put(key, stored)
+        table.add(release.name, gate.name, check.__name__, ok=stored["ok"],
+                  note=stored["note"], reused_from=stored.get("run", ""))
+
+
+def digest_of(folder):
+    """Digest of the files of a folder (a series), names and contents."""
+    digest = hashlib.sha256()
+    for path in sorted(pathlib.Path(folder).iterdir()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def check_base_failures(release, repo, gate, test, table):
@@ -203,15 +310,21 @@ def check_base_failures(release, repo, gate, test, table):
         return
     head = repo.rev("HEAD")
     repo.run("checkout", "-q", gitmod.BASELINE_TAG)
+
+    def all_fail(result):
+        return (set(result.failures) == release.known_failures and
+                result.failed == len(release.known_failures))
+
     try:
         result = test(gate, ["^%s$" % re.escape(t)
                              for t in sorted(release.known_failures)],
-                      "base failures on the baseline", expect_failure=True)
+                      "base failures on the baseline", expect_failure=True,
+                      passed=all_fail)
     finally:
         repo.run("checkout", "-q", head)
     passing = sorted(release.known_failures - set(result.failures))
     table.add(release.name, gate.name, "base failures", result,
-              ok=not passing and result.failed == len(release.known_failures),
+              ok=all_fail(result),
               note=("%d listed, all fail on the baseline" % result.failed
                     if not passing else
                     "listed but not failing on the baseline: " +
@@ -259,15 +372,21 @@ def prove(ctx, release, repo, commit, gate, test, table):
             repo.run("checkout", commit + "^", "--", path)
         else:
             repo.run("rm", "-q", "-f", "--", path)
+    # One failure proves it; the rest would only be waited for (a failing
+    # functional test waits for a state that never comes).
     result = test(gate, selections, "proof without " + " ".join(code),
-                  expect_failure=True)
+                  expect_failure=True, first_failure=True, passed=proves)
     repo.run("reset", "-q", "--hard", commit)
-    # It proves something only if tests ran and some failed.
-    table.add(release.name, gate.name, "proof", result,
-              ok=result.failed > 0 or (result.returncode != 0 and
-                                       result.ran > 0),
-              note="%s: %d failed without %s" % (subject[:50], result.failed,
-                                                 ", ".join(code)))
+    table.add(release.name, gate.name, "proof", result, ok=proves(result),
+              note="%s: %d failed without %s%s" % (
+                  subject[:50], result.failed, ", ".join(code),
+                  " (stopped at the first failure)" if result.stopped
+                  else ""))
+
+
+def proves(result):
+    """A proof proves something only if tests ran and some failed."""
+    return result.failed > 0 or (result.returncode != 0 and result.ran > 0)
 
 
 def report(ctx, table, seconds):

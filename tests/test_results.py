@@ -1,0 +1,139 @@
+"""Incremental verify: passing steps are reused by key, failures never."""
+
+import json
+
+import pytest
+
+from novaseries import results, stestr
+from novaseries.commands import env as envcmd
+from novaseries.commands import lint, style
+
+FIX = "Fix the thing\n\nLonger story.\n\nCloses-Bug: #1825537\n"
+TEST = "Add a recreate test\n\nRelated-Bug: #1825537\n"
+
+
+class FakeRuns:
+    """stands in for stestr.run: records what ran, answers as told."""
+
+    def __init__(self):
+        self.ran = []
+        self.fail = set()
+
+    def __call__(self, log, venv, tree, selections, **kwargs):
+        label = kwargs.get("label", "")
+        self.ran.append(label)
+        if any(word in label for word in self.fail) or "proof" in label \
+                or "base failures" in label:
+            return stestr.Result(passed=0, failed=1, returncode=1,
+                                 failures=["nova.tests.test_bug.T.test_x"])
+        return stestr.Result(passed=2, returncode=0)
+
+
+@pytest.fixture
+def fake_verify(project, monkeypatch, tmp_path):
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / envcmd.STAMP).write_text("venv-1")
+    monkeypatch.setattr(envcmd, "ensure", lambda *a, **k: venv)
+    runs = FakeRuns()
+    monkeypatch.setattr(stestr, "run", runs)
+    monkeypatch.setattr(lint, "lint_release", lambda ctx, release: (2, []))
+
+    def flake8(*args):
+        return True, "clean"
+
+    def reno_lint(*args):
+        return True, "clean"
+
+    monkeypatch.setattr(style, "flake8", flake8)
+    monkeypatch.setattr(style, "reno_lint", reno_lint)
+    project.cli("workspace", "fake")
+    project.commit("nova/tests/test_bug.py",
+                   "class T(object):\n    def test_x(self):\n        pass\n",
+                   TEST)
+    # The fix: code and the test it changes.
+    (project.workspace / "nova/compute/manager.py").write_text(
+        "def finish_resize():\n    return 'keep dest'\n")
+    project.commit("nova/tests/test_bug.py",
+                   "class T(object):\n    def test_x(self):\n        pass\n"
+                   "\n    def test_y(self):\n        pass\n", FIX)
+    project.commit("nova/tests/test_bug.py",
+                   "class T(object):\n    def test_x(self):\n        pass\n"
+                   "\n    def test_y(self):\n        pass\n"
+                   "\n    def test_z(self):\n        pass\n", TEST)
+    project.cli("export", "fake")
+    return project, runs, venv
+
+
+def summary(project):
+    runs = sorted(project.paths.runs().glob("*-verify*"))
+    with open(runs[-1] / "summary.json") as f:
+        return json.load(f)
+
+
+def test_a_second_verify_reuses_every_passing_step(fake_verify):
+    project, runs, venv = fake_verify
+    assert project.cli("verify") == 0
+    first = list(runs.ran)
+    assert any("commit 1/3" in label for label in first)
+    assert any("proof" in label for label in first)
+    runs.ran.clear()
+    assert project.cli("verify") == 0
+    assert runs.ran == []
+    rows = summary(project)["rows"]
+    tested = [r for r in rows if r["step"] != "env"]
+    assert tested and all(r["from"] for r in tested)
+    # --no-cache runs everything again.
+    assert project.cli("verify", "--no-cache") == 0
+    assert runs.ran == first
+
+
+def test_a_failure_is_never_reused(fake_verify):
+    project, runs, venv = fake_verify
+    runs.fail = {"wide"}
+    assert project.cli("verify") == 1
+    runs.ran.clear()
+    assert project.cli("verify") == 1
+    assert [label for label in runs.ran] == ["fake/py27 wide nova.tests"]
+    runs.fail = set()
+    runs.ran.clear()
+    assert project.cli("verify") == 0
+    assert runs.ran == ["fake/py27 wide nova.tests"]
+
+
+def test_editing_one_patch_reruns_from_that_commit_on(fake_verify):
+    project, runs, venv = fake_verify
+    assert project.cli("verify") == 0
+    # Amend the last commit only: the first two keep their trees.
+    project.git("reset", "-q", "--soft", "HEAD~1")
+    project.commit("nova/tests/test_bug.py",
+                   "class T(object):\n    def test_x(self):\n        pass\n"
+                   "\n    def test_y(self):\n        pass\n"
+                   "\n    def test_z(self):\n        return 1\n", TEST)
+    project.cli("export", "fake")
+    runs.ran.clear()
+    assert project.cli("verify") == 0
+    assert runs.ran == ["fake/py27 commit 3/3", "fake/py27 wide nova.tests"]
+
+
+def test_another_venv_runs_again(fake_verify):
+    project, runs, venv = fake_verify
+    assert project.cli("verify") == 0
+    (venv / envcmd.STAMP).write_text("venv-2")
+    runs.ran.clear()
+    assert project.cli("verify") == 0
+    assert "fake/py27 commit 1/3" in runs.ran
+
+
+def test_store_and_tool_version(tmp_path):
+    store = results.Results(tmp_path, "run-1")
+    key = results.key_of(tree="abc", selections=["x"])
+    assert store.get(key) is None
+    store.put(key, {"passed": 3})
+    assert store.get(key) == {"passed": 3, "run": "run-1"}
+    assert results.Results(tmp_path, "run-2", enabled=False).get(key) is None
+    assert key != results.key_of(tree="abd", selections=["x"])
+    (tmp_path / "releases.toml").write_text("a")
+    version = results.tool_version(tmp_path)
+    (tmp_path / "releases.toml").write_text("b")
+    assert results.tool_version(tmp_path) != version
