@@ -103,6 +103,13 @@ def tests_for(module, source, lines):
     return sorted(selected)
 
 
+def covered_by(selection, others):
+    """Whether one of `others` (module, class or test names) selects all
+    that `selection` does."""
+    return any(selection == o or selection.startswith(o + ".")
+               for o in others)
+
+
 def _drop_covered(selections):
     """Leave out selections that a shorter one already matches as a prefix."""
     kept = []

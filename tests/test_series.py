@@ -200,6 +200,10 @@ def test_selection_of_a_commit_and_the_proof_trailer(project):
     assert selection.for_commits(repo, commits) == ["nova.tests.test_manager"]
     assert selection.for_commits(repo, commits[:2]) == \
         ["nova.tests.test_manager.TestNew"]
+    assert selection.covered_by("nova.tests.test_manager.TestNew",
+                                ["nova.tests"])
+    assert not selection.covered_by("nova.tests.test_manager_x",
+                                    ["nova.tests.test_manager"])
 
 
 def test_verify_table_counts_proof_failures_apart():
