@@ -6,9 +6,10 @@
 #
 # The tree (the current directory) goes first on sys.path, so its nova is the
 # one imported, whatever tree the venv's develop install points at. The test
-# case below only uses integrated_helpers.ProviderUsageBaseTestCase and the
-# plain fake driver, so it runs on the released code as well as on a tree
-# with the series applied.
+# case below only uses ProviderUsageBaseTestCase (integrated_helpers on Stein
+# and Rocky, test_servers on Queens and Pike) and the plain fake driver, so it
+# runs on the released code as well as on a tree with the series applied, on
+# every affected release.
 #
 # Scenarios (a server of m1.tiny on host1, resized to m1.small; host2 is the
 # only other host, so the scheduler picks it):
@@ -25,6 +26,7 @@
 #   success  the real fake driver. Counted: from the resize request until the
 #            server is in VERIFY_RESIZE and the migration 'finished' (and the
 #            resize_finish.end notification is out).
+#   success-migrate  the same for a cold migration (same flavor).
 #
 # Only the requests of the compute services' SchedulerReportClient are
 # counted; those of the scheduler and conductor in the same window are listed
@@ -37,9 +39,15 @@ import sys
 
 sys.path.insert(0, os.getcwd())
 
-import nova.monkey_patch  # noqa: must come before the rest (eventlet)
+# eventlet's monkey patching must come before the rest: Stein has a module
+# for it, the older releases do it when nova.tests.functional is imported.
+try:
+    import nova.monkey_patch  # noqa
+except ImportError:
+    import nova.tests.functional  # noqa
 
 import collections  # noqa: E402
+import inspect  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import unittest  # noqa: E402
@@ -49,6 +57,12 @@ from nova.compute import manager as compute_manager  # noqa: E402
 from nova import exception  # noqa: E402
 from nova.tests.functional import integrated_helpers  # noqa: E402
 from nova.tests.unit import fake_notifier  # noqa: E402
+
+try:
+    ProviderUsageBaseTestCase = integrated_helpers.ProviderUsageBaseTestCase
+except AttributeError:      # Queens, Pike
+    from nova.tests.functional import test_servers  # noqa: E402
+    ProviderUsageBaseTestCase = test_servers.ProviderUsageBaseTestCase
 
 TREE = os.getcwd()
 
@@ -64,10 +78,17 @@ def _under_tree(path):
     return path == root or path.startswith(root + os.sep)
 
 
+def _attribute(module, name):
+    # Read from the module's own namespace: some entries of sys.modules are
+    # not modules (nova.tests.uuidsentinel on Rocky and older puts an object
+    # there whose __getattr__ raises for names that start with _).
+    return getattr(module, '__dict__', {}).get(name)
+
+
 def _keep_tree_paths_only():
     for name, module in list(sys.modules.items()):
         if (name == 'nova' or name.startswith('nova.')) and \
-                isinstance(getattr(module, '__path__', None), list):
+                isinstance(_attribute(module, '__path__'), list):
             module.__path__[:] = [p for p in module.__path__
                                   if _under_tree(p)]
 
@@ -77,10 +98,10 @@ def _modules_from_other_trees():
     for name, module in sorted(sys.modules.items()):
         if module is None or not (name == 'nova' or name.startswith('nova.')):
             continue
-        if hasattr(module, '__path__'):
+        if _attribute(module, '__path__') is not None:
             paths = list(module.__path__)
         else:
-            paths = [getattr(module, '__file__', None) or TREE + '/nova']
+            paths = [_attribute(module, '__file__') or TREE + '/nova']
         if not paths or not all(_under_tree(p) for p in paths):
             outside.append(name)
     return outside
@@ -100,7 +121,7 @@ FAILURES = {
     'fail-finish-resize': ('nova.virt.fake.FakeDriver.finish_migration',
                            'compute_finish_resize'),
 }
-SCENARIOS = tuple(sorted(FAILURES)) + ('success',)
+SCENARIOS = tuple(sorted(FAILURES)) + ('success', 'success-migrate')
 WRITES = ('PUT', 'POST', 'DELETE')
 UUID = re.compile(
     r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', re.I)
@@ -110,7 +131,37 @@ REPORT_CLIENT = 'nova.scheduler.client.report.SchedulerReportClient'
 RESULT = {}
 
 
-class PlacementRequestsBench(integrated_helpers.ProviderUsageBaseTestCase):
+def report_clients(compute):
+    """The SchedulerReportClient objects a compute service calls placement
+    with, as its release builds them.
+
+    Stein: one, made by the resource tracker (manager.rt) and shared with
+    the manager. Rocky, Queens and Pike: the manager and its resource
+    tracker each hold a SchedulerClient whose reportclient is a LazyLoader
+    that makes the real client at its first call; it is made here, so that
+    the requests, which reach the real client, can be told apart.
+    """
+    manager = compute.manager
+    tracker = getattr(manager, 'rt', None) or manager._get_resource_tracker()
+    clients = []
+    for owner in (manager, tracker):
+        client = owner.reportclient
+        if type(client).__name__ == 'LazyLoader':
+            if client.instance is None:
+                client.instance = client.klass(*client.args, **client.kwargs)
+            client = client.instance
+        clients.append(client)
+    return clients
+
+
+def wait_for_notification(event_type):
+    if hasattr(fake_notifier, 'wait_for_versioned_notifications'):
+        fake_notifier.wait_for_versioned_notifications(event_type)
+    else:                   # Pike
+        fake_notifier.wait_for_versioned_notification(event_type)
+
+
+class PlacementRequestsBench(ProviderUsageBaseTestCase):
 
     compute_driver = 'fake.FakeDriver'
 
@@ -125,8 +176,8 @@ class PlacementRequestsBench(integrated_helpers.ProviderUsageBaseTestCase):
         self._wrap_report_client()
         for host in ('host1', 'host2'):
             compute = self._start_compute(host)
-            self.clients[id(compute.manager.reportclient)] = host
-            self.clients[id(compute.manager.rt.reportclient)] = host
+            for client in report_clients(compute):
+                self.clients[id(client)] = host
 
         flavors = {flavor['name']: flavor
                    for flavor in self.api.get_flavors()}
@@ -153,6 +204,13 @@ class PlacementRequestsBench(integrated_helpers.ProviderUsageBaseTestCase):
         for method in ('GET', 'PUT', 'POST', 'DELETE'):
             self.stub_out('%s.%s' % (REPORT_CLIENT, method.lower()),
                           wrap(method))
+
+    def _wait_for_migration_finished(self, server):
+        if 'expected_statuses' in inspect.getargspec(
+                self._wait_for_migration_status).args:
+            self._wait_for_migration_status(server, ['finished'])
+        else:       # Pike takes one status
+            self._wait_for_migration_status(server, 'finished')
 
     def _resize(self, server):
         self.api.post_server_action(
@@ -210,18 +268,25 @@ class PlacementRequestsBench(integrated_helpers.ProviderUsageBaseTestCase):
         self._fail_at('fail-finish-resize')
 
     def test_success(self):
+        self._succeed('success', self._resize)
+
+    def test_success_migrate(self):
+        self._succeed('success-migrate', lambda server:
+                      self.admin_api.post_server_action(
+                          server['id'], {'migrate': None}))
+
+    def _succeed(self, scenario, move):
         server = self._boot_and_check_allocations(self.old_flavor, 'host1')
 
         self.recording = True
-        self._resize(server)
+        move(server)
         server = self._wait_for_state_change(self.admin_api, server,
                                              'VERIFY_RESIZE')
-        self._wait_for_migration_status(server, ['finished'])
-        fake_notifier.wait_for_versioned_notifications(
-            'instance.resize_finish.end')
+        self._wait_for_migration_finished(server)
+        wait_for_notification('instance.resize_finish.end')
         self.recording = False
 
-        self._report('success', self.admin_api.get_server(server['id']))
+        self._report(scenario, self.admin_api.get_server(server['id']))
 
 
 def main(argv):
