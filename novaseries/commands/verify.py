@@ -136,7 +136,8 @@ def run(args, ctx):
 
 
 class Store:
-    """The stored results of this tool version; None parts mean no key."""
+    """The results store (--no-cache: read nothing), keyed with the tool's
+    version."""
 
     def __init__(self, ctx, args):
         self.results = resultsmod.Results(
@@ -271,30 +272,29 @@ def verify_release(ctx, release, table, args, store):
     order = list(ctx.releases)
     series = [ctx.paths.series(name)
               for name in order[:order.index(release.name) + 1]]
-    key = store.key(release=release.name, step="messages",
-                    series=[digest_of(path) for path in series])
-    stored = store.get(key)
-    if stored is None:
+
+    def messages():
         count, problems = lint.lint_release(ctx, release)
-        stored = {"ok": not problems,
-                  "note": "%d patch(es); %s" % (
-                      count, "; ".join(problems)[:300] or "clean")}
-        if stored["ok"]:
-            store.put(key, stored)
-    table.add(release.name, "-", "messages", ok=stored["ok"],
-              note=stored["note"], reused_from=stored.get("run", ""))
+        return not problems, "%d patch(es); %s" % (
+            count, "; ".join(problems)[:300] or "clean")
+
+    checks = [("-", "messages", messages,
+               {"series": [digest_of(path) for path in series]})]
     venv = venvs[gate.name]
     for check in (style.flake8, style.reno_lint):
-        key = store.key(release=release.name, step=check.__name__,
-                        tree=repo.out("write-tree"),
-                        venv=envcmd.read(venv / envcmd.STAMP))
+        checks.append((gate.name, check.__name__,
+                       lambda check=check: check(ctx, release, tree, venv),
+                       {"tree": repo.out("write-tree"),
+                        "venv": envcmd.read(venv / envcmd.STAMP)}))
+    for env_name, step, check, depends in checks:
+        key = store.key(release=release.name, step=step, **depends)
         stored = store.get(key)
         if stored is None:
-            ok, note = check(ctx, release, tree, venv)
+            ok, note = check()
             stored = {"ok": ok, "note": note}
             if ok:
                 store.put(key, stored)
-        table.add(release.name, gate.name, check.__name__, ok=stored["ok"],
+        table.add(release.name, env_name, step, ok=stored["ok"],
                   note=stored["note"], reused_from=stored.get("run", ""))
 
 
