@@ -22,11 +22,13 @@ PACKAGE = pathlib.Path(__file__).resolve().parent
 def tool_version(root):
     """Digest of the tool's code and the release table."""
     digest = hashlib.sha256()
-    files = sorted(PACKAGE.rglob("*.py")) + [pathlib.Path(root) /
-                                             "releases.toml"]
-    for path in files:
-        digest.update(str(path.relative_to(path.parents[1])).encode())
-        digest.update(path.read_bytes())
+    # Names relative to the package and the root: where the checkout is
+    # does not matter.
+    files = [(str(path.relative_to(PACKAGE)), path)
+             for path in sorted(PACKAGE.rglob("*.py"))]
+    files.append(("releases.toml", pathlib.Path(root) / "releases.toml"))
+    for name, path in files:
+        digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
