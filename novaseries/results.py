@@ -44,10 +44,15 @@ class Results:
     the next verify can reuse what this one measured.
     """
 
-    def __init__(self, directory, run, enabled=True):
+    def __init__(self, directory, run, tool="", enabled=True):
         self.directory = pathlib.Path(directory)
         self.run = run
+        self.tool = tool
         self.enabled = enabled
+
+    def key(self, **parts):
+        """The key of a step: its parts and the tool's version."""
+        return key_of(tool=self.tool, **parts)
 
     def _path(self, key):
         return self.directory / key[:2] / (key + ".json")

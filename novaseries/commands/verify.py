@@ -121,7 +121,9 @@ def run(args, ctx):
     releases = pick(ctx.releases, args.releases)
     table = Table()
     began = time.monotonic()
-    store = Store(ctx, args)
+    store = resultsmod.Results(
+        ctx.paths.cache / "results", os.path.basename(ctx.log.dir),
+        resultsmod.tool_version(ctx.paths.root), enabled=not args.no_cache)
     for release in releases:
         try:
             verify_release(ctx, release, table, args, store)
@@ -133,26 +135,6 @@ def run(args, ctx):
                       note=str(exc).splitlines()[0][:120])
     report(ctx, table, time.monotonic() - began)
     return 0 if table.ok else 1
-
-
-class Store:
-    """The results store (--no-cache: read nothing), keyed with the tool's
-    version."""
-
-    def __init__(self, ctx, args):
-        self.results = resultsmod.Results(
-            ctx.paths.cache / "results", os.path.basename(ctx.log.dir),
-            enabled=not args.no_cache)
-        self.tool = resultsmod.tool_version(ctx.paths.root)
-
-    def key(self, **parts):
-        return resultsmod.key_of(tool=self.tool, **parts)
-
-    def get(self, key):
-        return self.results.get(key)
-
-    def put(self, key, fields):
-        self.results.put(key, fields)
 
 
 def passes(result):
