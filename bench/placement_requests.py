@@ -15,7 +15,8 @@ runs bench/placement_scenario.py in each of them with the release's Python
 ~/.cache/nova-series), one scenario at a time, and prints for each failure
 scenario (one step of a cross-host resize fails: prep_resize, resize_instance
 before the host switch, the cast of finish_resize after it, finish_migration
-in finish_resize), the `success` scenario (the same resize, up to
+in finish_resize; or reverting the resize fails: destroy in revert_resize,
+finish_revert_migration in finish_revert_resize), the `success` scenario (the same resize, up to
 VERIFY_RESIZE) and `success-migrate` (a cold migration, up to VERIFY_RESIZE)
 a table of the requests the compute services sent to placement, base next to
 series, then whether the series makes at most one placement write in each
@@ -49,6 +50,10 @@ SCENARIOS = {
     "fail-cast-finish": "casting finish_resize raises on the source, after "
                         "the host switch",
     "fail-finish-resize": "finish_migration raises on the destination",
+    "fail-revert-resize": "reverting the resize, destroy raises on the "
+                          "destination",
+    "fail-finish-revert": "reverting the resize, finish_revert_migration "
+                          "raises on the source, after the host switch",
     "success": "the same resize succeeds; counted from the resize request "
                "to VERIFY_RESIZE",
     "success-migrate": "a cold migration of the server succeeds; counted "

@@ -20,6 +20,11 @@
 #   fail-cast-finish     casting finish_resize from host1 raises (after the
 #                        host switch),
 #   fail-finish-resize   FakeDriver.finish_migration raises on host2.
+#   fail-revert-resize   the resize went through; reverting it, the
+#                        FakeDriver.destroy of revert_resize raises on host2.
+#   fail-finish-revert   the same, FakeDriver.finish_revert_migration raises
+#                        on host1 (after finish_revert_resize pointed the
+#                        server back at host1).
 #            Counted: from the moment it raises until the error path of the
 #            failed compute method is over (the server in ERROR and the
 #            failed instance action event recorded).
@@ -120,7 +125,14 @@ FAILURES = {
                          'compute_resize_instance'),
     'fail-finish-resize': ('nova.virt.fake.FakeDriver.finish_migration',
                            'compute_finish_resize'),
+    # The resize went through (VERIFY_RESIZE); reverting it fails.
+    'fail-revert-resize': ('nova.virt.fake.FakeDriver.destroy',
+                           'compute_revert_resize'),
+    'fail-finish-revert': (
+        'nova.virt.fake.FakeDriver.finish_revert_migration',
+        'compute_finish_revert_resize'),
 }
+REVERTS = ('fail-revert-resize', 'fail-finish-revert')
 SCENARIOS = tuple(sorted(FAILURES)) + ('success', 'success-migrate')
 WRITES = ('PUT', 'POST', 'DELETE')
 UUID = re.compile(
@@ -242,15 +254,22 @@ class PlacementRequestsBench(ProviderUsageBaseTestCase):
             self.recording = True
             raise exception.VirtualInterfaceCreateException()
 
-        self.stub_out(target, failure)
         server = self._boot_and_check_allocations(self.old_flavor, 'host1')
-
-        self._resize(server)
+        if scenario in REVERTS:
+            self._resize(server)
+            server = self._wait_for_state_change(self.admin_api, server,
+                                                 'VERIFY_RESIZE')
+            self.stub_out(target, failure)
+            self.api.post_server_action(server['id'], {'revertResize': None})
+            action = instance_actions.REVERT_RESIZE
+        else:
+            self.stub_out(target, failure)
+            self._resize(server)
+            action = instance_actions.RESIZE
         server = self._wait_for_state_change(self.admin_api, server, 'ERROR')
         # The event is only recorded once the whole error path has run,
         # allocation handling included.
-        self._wait_for_action_fail_completion(
-            server, instance_actions.RESIZE, event_name)
+        self._wait_for_action_fail_completion(server, action, event_name)
         self.recording = False
 
         self._report(scenario, self.admin_api.get_server(server['id']))
@@ -266,6 +285,12 @@ class PlacementRequestsBench(ProviderUsageBaseTestCase):
 
     def test_fail_finish_resize(self):
         self._fail_at('fail-finish-resize')
+
+    def test_fail_revert_resize(self):
+        self._fail_at('fail-revert-resize')
+
+    def test_fail_finish_revert(self):
+        self._fail_at('fail-finish-revert')
 
     def test_success(self):
         self._succeed('success', self._resize)
