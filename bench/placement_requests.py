@@ -16,8 +16,9 @@ runs bench/placement_scenario.py in each of them with the release's Python
 scenario (one step of a cross-host resize fails: prep_resize, resize_instance
 before the host switch, the cast of finish_resize after it, finish_migration
 in finish_resize; or reverting the resize fails: destroy in revert_resize,
-finish_revert_migration in finish_revert_resize), the `success` scenario (the same resize, up to
-VERIFY_RESIZE) and `success-migrate` (a cold migration, up to VERIFY_RESIZE)
+finish_revert_migration in finish_revert_resize), the `success` scenario
+(the same resize, up to VERIFY_RESIZE) and `success-migrate` (a cold
+migration, up to VERIFY_RESIZE)
 a table of the requests the compute services sent to placement, base next to
 series, then whether the series makes at most one placement write in each
 failure path and whether each success path makes exactly the requests of the
