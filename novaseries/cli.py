@@ -7,8 +7,8 @@ import sys
 from novaseries import config
 from novaseries.runlog import CommandFailed, RunLog
 
-VERBS = ("workspace", "export", "env", "test", "verify", "lint", "style",
-         "selftest")
+VERBS = ("workspace", "export", "env", "test", "tox", "verify", "lint",
+         "style", "selftest")
 
 
 class Context:
@@ -39,11 +39,20 @@ def parser():
 
 
 def main(argv=None, paths=None):
-    args = parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    # What follows `--` goes to the verb untouched (tox's {posargs}).
+    own, passed = words, []
+    if "--" in words:
+        cut = words.index("--")
+        own, passed = words[:cut], words[cut + 1:]
+    args = parser().parse_args(own)
+    if passed:
+        if not hasattr(args, "posargs"):
+            parser().error("%s takes no arguments after --" % args.verb)
+        args.posargs = passed
     paths = paths or config.Paths.default()
     log = RunLog(paths.runs(), args.verb)
     ctx = Context(paths, config.load_releases(paths.root), log)
-    words = sys.argv[1:] if argv is None else argv
     log.write("nova-series %s\n" % " ".join(words))
     try:
         return args.module.run(args, ctx)

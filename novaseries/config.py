@@ -41,6 +41,9 @@ class Release:
     bindep: tuple
     envs: tuple
     base_failures: tuple = ()
+    # basepython names of the tree's tox.ini this machine lacks, each
+    # answered by the interpreter of one of the release's envs
+    tox_python: dict = dataclasses.field(default_factory=dict)
 
     @property
     def known_failures(self):
@@ -121,7 +124,8 @@ def load_releases(root=ROOT):
             base_failures=tuple(
                 BaseFailure(test, group["reason"])
                 for group in entry.get("base_failures", ())
-                for test in group["tests"]))
+                for test in group["tests"]),
+            tox_python=dict(entry.get("tox_python", {})))
     return releases
 
 

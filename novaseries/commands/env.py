@@ -66,8 +66,12 @@ def read(path):
         return None
 
 
-def ensure(ctx, release, env, tree):
-    """The venv's path, ready to run the tree's tests."""
+def ensure(ctx, release, env, tree, develop_tree=True):
+    """The venv's path, ready to run the tree's tests.
+
+    develop_tree=False leaves the venv's develop install as it is: for a
+    caller that needs only the venv's wheels (tox builds its own envs).
+    """
     log, paths = ctx.log, ctx.paths
     tools.system_packages(paths, release.bindep, log)
     python = interpreters.find(env.python, log)
@@ -91,7 +95,8 @@ def ensure(ctx, release, env, tree):
         with log.step("%s: building %s from Python %s (%s)" % (
                 label, venv, full_version, why)):
             build(ctx, release, env, python, venv, wheelhouse, key, tree)
-    develop(ctx, release, env, venv, tree)
+    if develop_tree:
+        develop(ctx, release, env, venv, tree)
     return venv
 
 

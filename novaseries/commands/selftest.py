@@ -10,7 +10,9 @@ HELP = "run the tool's own test suite"
 
 def add_arguments(parser):
     parser.add_argument("pytest_args", nargs="*",
-                        help="passed to pytest (after --)")
+                        help="passed to pytest")
+    # Words after `--` (cli.main keeps them apart) go to pytest too.
+    parser.set_defaults(posargs=[])
 
 
 def run(args, ctx):
@@ -21,5 +23,5 @@ def run(args, ctx):
     # pytest's own output is the report: shown as it comes.
     return subprocess.run([str(bin_dir / "python"), "-m", "pytest", "-p",
                            "no:cacheprovider", str(ctx.paths.root / "tests"),
-                           *args.pytest_args], env=env,
+                           *args.pytest_args, *args.posargs], env=env,
                           cwd=ctx.paths.root).returncode

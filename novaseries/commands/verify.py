@@ -44,9 +44,11 @@ from novaseries.runlog import CommandFailed
 HELP = "apply, build and test the series of every release (the main job)"
 
 # Not code: what the regression proof leaves as it is at the fix. Nova's
-# fake virt driver exists for tests only; recreate tests add to it.
+# fake virt driver exists for tests only; recreate tests add to it. The
+# tree's tox.ini says how its tests are run (Stein's [stable-only] patch
+# of it), which no test of the tree can prove.
 NOT_CODE = ("nova/tests/", "nova/virt/fake.py", "releasenotes/", "doc/",
-            "api-guide/", "api-ref/")
+            "api-guide/", "api-ref/", "tox.ini")
 
 
 def add_arguments(parser):

@@ -1,0 +1,254 @@
+"""tox RELEASE [-e ENV...] [-- ARGS]: the tree's own tox.ini, offline.
+
+Runs the materialized tree's tox envs with a tox of the releases' era
+(3.x, from the tool venv) and nothing fetched: the tree's constraints
+URL is answered by the release's pin file (tox.ini reads
+UPPER_CONSTRAINTS_FILE), pip installs from the release's wheelhouse
+with --no-index, virtualenv seeds from its own wheels. Each tox env's
+basepython is answered by the release's interpreter of that version;
+a name this machine lacks (Rocky's python3.5) or that tox would answer
+with its own interpreter (Stein's python3) is mapped by the release's
+`tox_python` table in releases.toml: tox then reads a copy of the
+tree's tox.ini, beside it, whose basepython lines say the version
+mapped to, and the run says so.
+`--offline` runs tox in a network namespace of its own with only
+loopback up, so a request that leaves the machine fails the run.
+"""
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+
+from novaseries import interpreters, stestr, tools
+from novaseries.commands import env as envcmd
+from novaseries.commands import workspace
+from novaseries.config import UsageError
+
+HELP = "run the tree's own tox envs offline, with a tox of that era"
+
+
+def add_arguments(parser):
+    parser.add_argument("release")
+    parser.add_argument("-e", dest="envs", action="append", metavar="ENV",
+                        help="a tox env of the tree (repeatable; default: "
+                             "functional)")
+    parser.add_argument("--tree", help="the tree (default: the release's "
+                        "workspace)")
+    parser.add_argument("--offline", action="store_true",
+                        help="run in a network namespace with no route out")
+    parser.add_argument("-r", "--recreate", action="store_true",
+                        help="recreate the tox envs")
+    # The words after `--` (cli.main keeps them apart): tox's {posargs}.
+    parser.set_defaults(posargs=[])
+
+
+def run(args, ctx):
+    release = ctx.release(args.release)
+    tree = args.tree or ctx.paths.workspace(release.name)
+    if not os.path.isdir(tree):
+        workspace.prepare(ctx, release, tree)
+    tox = tools.ensure(ctx.paths, ctx.log) / "tox"
+    workdir = tox_workdir(ctx.paths, release, tree)
+    failed = 0
+    for name in args.envs or ["functional"]:
+        basepython = basepython_of(stestr.tox_config(tree), name)
+        env, python, mapped = interpreter_for(ctx, release, name, basepython)
+        # The env's wheels exist once its venv was built: env builds it
+        # (online the first time), so tox itself never needs the network.
+        envcmd.ensure(ctx, release, env, tree, develop_tree=False)
+        ini = os.path.join(str(tree), "tox.ini")
+        if mapped:
+            ini = mapped_ini(tree, basepython, "python" + env.python)
+            basepython = "python" + env.python
+        shims = shim_dir(workdir, basepython, python)
+        environ = tox_environ(ctx.paths, release, env, shims,
+                              locale_dir(ctx, workdir))
+        argv = [str(tox), "-c", ini, "--workdir", str(workdir), "-e", name]
+        if args.recreate:
+            argv.append("--recreate")
+        if args.posargs:
+            argv += ["--", *args.posargs]
+        if args.offline:
+            argv = offline(argv)
+        try:
+            with ctx.log.step("%s: tox -e %s (%s as %s)%s" % (
+                    release.name, name, basepython, python,
+                    ", no network" if args.offline else "")):
+                code, output = ctx.log.run(argv, cwd=tree, env=environ,
+                                           check=False,
+                                           label="tox -e " + name)
+        finally:
+            if mapped:
+                os.unlink(ini)
+        ok = code == 0
+        ctx.log.say("%s: tox -e %s: %s%s" % (
+            release.name, name, "passed" if ok else "FAILED (exit %d)" % code,
+            summary(output)))
+        if not ok:
+            ctx.log.tail(output)
+        failed += not ok
+    return 1 if failed else 0
+
+
+def tox_workdir(paths, release, tree):
+    """A .tox of the tree's own, kept in the cache (not in the tree)."""
+    digest = hashlib.sha256(os.path.realpath(str(tree)).encode()).hexdigest()
+    return paths.cache / "tox" / ("%s-%s" % (release.name, digest[:12]))
+
+
+def basepython_of(config, name):
+    """The interpreter tox 3 would ask for to build the env `name`."""
+    section = "testenv:" + name
+    factor = re.match(r"^py(\d)(\d+)$", name)
+    if factor:
+        # A pyNN env's own factor wins (ignore_basepython_conflict).
+        return "python%s.%s" % factor.groups()
+    if config.has_section(section) and \
+            config.has_option(section, "basepython"):
+        return config.get(section, "basepython").strip()
+    if config.has_option("testenv", "basepython"):
+        return config.get("testenv", "basepython").strip()
+    raise UsageError("tox env %s names no basepython (tox would use its own "
+                     "interpreter, which no release venv matches)" % name)
+
+
+def interpreter_for(ctx, release, name, basepython):
+    """(release env, interpreter path, mapped) that answer `basepython`."""
+    version, mapped = version_for(release, name, basepython)
+    if mapped:
+        ctx.log.say("%s: tox -e %s asks for %s; releases.toml answers it with "
+                    "Python %s (tox reads %s)" % (release.name, name,
+                                                  basepython, version,
+                                                  MAPPED_INI))
+    env = release.env(version)
+    return env, real_executable(interpreters.find(env.python, ctx.log)), \
+        mapped
+
+
+MAPPED_INI = ".nova-series-tox.ini"
+
+
+def mapped_ini(tree, basepython, replacement):
+    """A copy of the tree's tox.ini beside it, `basepython` replaced.
+
+    tox 3 checks that an interpreter is the version its name says, and
+    answers a bare python3 with its own; so the name itself changes.
+    Beside tox.ini, {toxinidir} is still the tree.
+    """
+    with open(os.path.join(str(tree), "tox.ini")) as f:
+        text = f.read()
+    pattern = r"^(basepython\s*=\s*)%s\s*$" % re.escape(basepython)
+    text = re.sub(pattern, lambda m: m.group(1) + replacement, text,
+                  flags=re.M)
+    path = os.path.join(str(tree), MAPPED_INI)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def version_for(release, name, basepython):
+    """(Python version of one of the release's envs, whether mapped)."""
+    version = release.tox_python.get(basepython)
+    mapped = version is not None
+    if not mapped:
+        match = re.match(r"^python(\d\.\d+)$", basepython)
+        version = match.group(1) if match else None
+    known = [e.python for e in release.envs]
+    if version not in known:
+        raise UsageError(
+            "%s: tox -e %s asks for %s; the release's envs are Python %s "
+            "(map the name in its tox_python table)" % (
+                release.name, name, basepython, ", ".join(known)))
+    return version, mapped
+
+
+def real_executable(python):
+    # pyenv's shims pick the version by the name they are called with,
+    # so a link of another name must point at the interpreter itself.
+    return subprocess.run(
+        [python, "-c", "import sys; sys.stdout.write(sys.executable)"],
+        stdout=subprocess.PIPE, text=True, check=True).stdout
+
+
+def shim_dir(workdir, basepython, python):
+    """A bin/ for PATH where `basepython` is the chosen interpreter."""
+    shims = workdir / "bin"
+    shims.mkdir(parents=True, exist_ok=True)
+    link = shims / basepython
+    if os.path.islink(link) and os.readlink(link) == python:
+        return shims
+    if os.path.lexists(link):
+        os.unlink(link)
+    os.symlink(python, link)
+    return shims
+
+
+def locale_dir(ctx, workdir):
+    """A LOCPATH holding en_US.UTF-8 if the machine lacks it, else None.
+
+    The trees' tox.ini set LC_ALL=en_US.utf-8; tox's setenv overrides
+    the caller's locale, so a machine without that locale gets one of
+    its own, compiled into the work dir (no system change).
+    """
+    if stestr.locale_available("en_US.utf8"):
+        return None
+    target = workdir / "locale"
+    if (target / "en_US.utf8" / "LC_CTYPE").exists():
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    code, output = ctx.log.run(["localedef", "-i", "en_US", "-f", "UTF-8",
+                                target / "en_US.utf8"], check=False,
+                               label="localedef")
+    if code != 0 or not (target / "en_US.utf8" / "LC_CTYPE").exists():
+        ctx.log.say("note: could not compile en_US.UTF-8 (localedef exit %d); "
+                    "tests run with the C locale" % code)
+        shutil.rmtree(target, ignore_errors=True)
+        return None
+    return target
+
+
+def tox_environ(paths, release, env, shims, locpath=None):
+    """The environment tox runs in: pins, wheels, seeds, all local."""
+    environ = tools.pip_environ({
+        "PATH": "%s%s%s" % (shims, os.pathsep, os.environ.get("PATH", "")),
+        # The tree's install_command: pip install -c$UPPER_CONSTRAINTS_FILE
+        "UPPER_CONSTRAINTS_FILE": str(release.constraints),
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(paths.wheelhouse(release, env)),
+        # As env's develop install: pbr need not ask git for a version,
+        # nor write AUTHORS and ChangeLog into the tree.
+        "PBR_VERSION": release.version,
+        "SKIP_GENERATE_AUTHORS": "1",
+        "SKIP_WRITE_GIT_CHANGELOG": "1",
+        "VIRTUALENV_NO_PERIODIC_UPDATE": "1",
+    })
+    for name in ("TOX_TESTENV_PASSENV", "VIRTUALENV_SETUPTOOLS", "LOCPATH"):
+        environ.pop(name, None)
+    if env.setuptools:
+        environ["VIRTUALENV_SETUPTOOLS"] = env.setuptools
+    if locpath is not None:
+        environ["LOCPATH"] = str(locpath)
+        # Test commands see only passenv; tox 3 adds this list to it.
+        environ["TOX_TESTENV_PASSENV"] = "LOCPATH"
+    return environ
+
+
+def offline(argv):
+    """argv run in a new network namespace with only loopback up."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        raise UsageError("--offline needs unshare (util-linux) and ip "
+                         "(iproute2)")
+    script = 'ip link set lo up && exec "$@"'
+    return ["unshare", "--net", "sh", "-c", script, "tox", *argv]
+
+
+def summary(output):
+    """stestr's totals from tox's output, if it ran stestr."""
+    counts = []
+    for key in ("Passed", "Failed", "Skipped"):
+        found = re.findall(r"^ - %s: (\d+)$" % key, output, re.M)
+        if found:
+            counts.append("%d %s" % (sum(int(n) for n in found), key.lower()))
+    return " (%s)" % ", ".join(counts) if counts else ""

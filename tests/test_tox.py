@@ -1,0 +1,166 @@
+"""nova-series tox: which interpreter answers an env, and what tox sees."""
+
+import configparser
+import pathlib
+
+import pytest
+
+from novaseries import cli, config
+from novaseries.commands import tox
+
+TOX_INI = """
+[testenv]
+basepython = python3.5
+[testenv:functional]
+basepython = python2.7
+[testenv:pep8]
+commands = flake8
+"""
+
+
+def tox_config(text=TOX_INI):
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.read_string(text)
+    return parser
+
+
+def release(tox_python=None, setuptools=None):
+    envs = (config.Env("2.7", ()), config.Env("3.7", (), setuptools))
+    return config.Release(
+        name="fake", branch="stable/fake", version="1.2.3", sha256="",
+        constraints=pathlib.Path("/pins/fake.txt"), extras=(), bindep=(),
+        envs=envs, tox_python=tox_python or {})
+
+
+def test_an_env_of_its_own_basepython_uses_it():
+    assert tox.basepython_of(tox_config(), "functional") == "python2.7"
+
+
+def test_an_env_without_one_inherits_testenv():
+    assert tox.basepython_of(tox_config(), "pep8") == "python3.5"
+
+
+def test_a_pyNN_env_is_its_factor_whatever_testenv_says():
+    assert tox.basepython_of(tox_config(), "py27") == "python2.7"
+    assert tox.basepython_of(tox_config(), "py37") == "python3.7"
+
+
+def test_no_basepython_anywhere_is_an_error():
+    with pytest.raises(config.UsageError):
+        tox.basepython_of(tox_config("[testenv:pep8]\n"), "pep8")
+
+
+def test_a_version_of_a_release_env_needs_no_mapping():
+    assert tox.version_for(release(), "functional", "python2.7") == \
+        ("2.7", False)
+
+
+def test_a_name_the_release_lacks_is_refused_unless_mapped():
+    with pytest.raises(config.UsageError) as exc:
+        tox.version_for(release(), "pep8", "python3.5")
+    assert "tox_python" in str(exc.value)
+    mapped = release(tox_python={"python3.5": "2.7"})
+    assert tox.version_for(mapped, "pep8", "python3.5") == ("2.7", True)
+    # A bare python3 is not a version: it needs an entry too.
+    with pytest.raises(config.UsageError):
+        tox.version_for(release(), "docs", "python3")
+
+
+def test_a_mapping_to_an_interpreter_without_env_is_refused():
+    with pytest.raises(config.UsageError):
+        tox.version_for(release(tox_python={"python3": "3.6"}), "pep8",
+                        "python3")
+
+
+def test_tox_installs_from_the_pins_and_wheels_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIP_INDEX_URL", "https://pypi.example/simple")
+    monkeypatch.setenv("VIRTUALENV_SETUPTOOLS", "99")
+    paths = config.Paths(tmp_path, tmp_path / "work", tmp_path / "cache")
+    rel = release()
+    environ = tox.tox_environ(paths, rel, rel.envs[0], tmp_path / "bin")
+    assert environ["UPPER_CONSTRAINTS_FILE"] == "/pins/fake.txt"
+    assert environ["PIP_NO_INDEX"] == "1"
+    assert environ["PIP_FIND_LINKS"] == str(
+        paths.wheelhouse(rel, rel.envs[0]))
+    assert "PIP_INDEX_URL" not in environ
+    assert environ["PATH"].startswith(str(tmp_path / "bin") + ":")
+    assert environ["PBR_VERSION"] == "1.2.3"
+    # The caller's seed choice does not leak into a 2.7 env.
+    assert "VIRTUALENV_SETUPTOOLS" not in environ
+    assert "LOCPATH" not in environ and "TOX_TESTENV_PASSENV" not in environ
+
+
+def test_an_env_seeded_with_its_own_setuptools_and_a_compiled_locale(
+        tmp_path):
+    paths = config.Paths(tmp_path, tmp_path / "work", tmp_path / "cache")
+    rel = release(setuptools="50.3.2")
+    environ = tox.tox_environ(paths, rel, rel.envs[1], tmp_path / "bin",
+                              locpath=tmp_path / "locale")
+    assert environ["VIRTUALENV_SETUPTOOLS"] == "50.3.2"
+    assert environ["LOCPATH"] == str(tmp_path / "locale")
+    assert environ["TOX_TESTENV_PASSENV"] == "LOCPATH"
+
+
+def test_the_shim_links_the_name_tox_asks_for(tmp_path):
+    shims = tox.shim_dir(tmp_path, "python3.5", "/usr/bin/python2.7")
+    assert (shims / "python3.5").is_symlink()
+    assert str((shims / "python3.5").readlink()) == "/usr/bin/python2.7"
+    # Re-pointed when the answer changes.
+    tox.shim_dir(tmp_path, "python3.5", "/opt/python2.7")
+    assert str((shims / "python3.5").readlink()) == "/opt/python2.7"
+
+
+def test_offline_runs_tox_in_a_namespace_with_loopback_only():
+    argv = tox.offline(["/venv/bin/tox", "-e", "functional"])
+    assert argv[:2] == ["unshare", "--net"]
+    assert "ip link set lo up" in argv[4]
+    assert argv[-3:] == ["/venv/bin/tox", "-e", "functional"]
+
+
+def test_the_summary_adds_up_every_stestr_run():
+    output = (" - Passed: 5\n - Skipped: 1\n - Failed: 0\n"
+              "other\n - Passed: 2\n - Skipped: 0\n - Failed: 1\n")
+    assert tox.summary(output) == " (7 passed, 1 failed, 1 skipped)"
+    assert tox.summary("flake8 ok\n") == ""
+
+
+def test_words_after_the_double_dash_are_the_envs_posargs(
+        tmp_path, monkeypatch):
+    args = cli.parser().parse_args(["tox", "stein", "-e", "pep8"])
+    assert args.posargs == []
+    captured = {}
+
+    def fake_run(args, ctx):
+        captured["posargs"] = args.posargs
+        return 0
+
+    monkeypatch.setattr(tox, "run", fake_run)
+    code = cli.main(["tox", "stein", "-e", "functional", "--",
+                     "nova.tests.functional.regressions", "-x"],
+                    paths=scratch_paths(tmp_path))
+    assert code == 0
+    assert captured["posargs"] == ["nova.tests.functional.regressions", "-x"]
+
+
+def test_a_verb_without_posargs_refuses_them(tmp_path):
+    with pytest.raises(SystemExit):
+        cli.main(["lint", "--", "x"], paths=scratch_paths(tmp_path))
+
+
+def scratch_paths(tmp_path):
+    return config.Paths(config.ROOT, tmp_path / "work", tmp_path / "cache")
+
+
+def test_a_mapped_name_is_rewritten_in_a_copy_beside_tox_ini(tmp_path):
+    (tmp_path / "tox.ini").write_text(
+        "[testenv]\nbasepython = python3.5\n"
+        "[testenv:functional]\nbasepython = python2.7\n"
+        "[testenv:py35]\nbasepython = python3.55\n")
+    path = tox.mapped_ini(tmp_path, "python3.5", "python2.7")
+    assert pathlib.Path(path).parent == tmp_path
+    text = pathlib.Path(path).read_text()
+    assert "basepython = python3.5\n" not in text
+    assert text.count("basepython = python2.7") == 2
+    assert "python3.55" in text
+    # The tree's own file is left as it is.
+    assert "python3.5\n" in (tmp_path / "tox.ini").read_text()
