@@ -246,9 +246,8 @@ def offline(argv):
 
 def summary(output):
     """stestr's totals from tox's output, if it ran stestr."""
-    counts = []
-    for key in ("Passed", "Failed", "Skipped"):
-        found = re.findall(r"^ - %s: (\d+)$" % key, output, re.M)
-        if found:
-            counts.append("%d %s" % (sum(int(n) for n in found), key.lower()))
-    return " (%s)" % ", ".join(counts) if counts else ""
+    if not stestr.TOTAL.search(output):
+        return ""
+    result = stestr.parse(output)
+    return " (%d passed, %d failed, %d skipped)" % (
+        result.passed, result.failed, result.skipped)
