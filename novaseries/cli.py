@@ -7,8 +7,8 @@ import sys
 from novaseries import config
 from novaseries.runlog import CommandFailed, RunLog
 
-VERBS = ("workspace", "export", "env", "test", "tox", "verify", "lint",
-         "style", "selftest")
+VERBS = ("workspace", "export", "env", "test", "tox", "verify", "covmap",
+         "lint", "style", "selftest")
 
 
 class Context:

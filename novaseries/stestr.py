@@ -155,11 +155,12 @@ def split(selections):
 
 
 def run(log, venv, tree, selections, concurrency=None, label=None,
-        expect_failure=False, first_failure=False):
+        expect_failure=False, first_failure=False, environ=None):
     """Run the selections (regexes, as stestr takes them); return a Result.
 
     With first_failure, the run stops at the first test that fails (what
     a regression proof needs to know) and Result.stopped says so.
+    `environ` is set last (covmap's PYTHON and PYTHONPATH).
     """
     env = dict(os.environ)
     env.update(setenv(tree, venv))
@@ -167,6 +168,7 @@ def run(log, venv, tree, selections, concurrency=None, label=None,
     # stestr starts its workers with plain `python`.
     env["PATH"] = os.path.join(str(venv), "bin") + os.pathsep + env["PATH"]
     env.pop("PYTHONPATH", None)
+    env.update(environ or {})
     stestr = os.path.join(str(venv), "bin", "stestr")
     jobs = ["--concurrency", str(concurrency or os.cpu_count() or 1)]
     total = Result()

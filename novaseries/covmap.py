@@ -1,0 +1,297 @@
+"""Which tests execute which functions of the released tree.
+
+A map is made by `nova-series covmap RELEASE` (commands/covmap.py): the
+tree's whole unit and functional suites run on the baseline under
+coverage.py, each test in a coverage context of its own, measuring the
+files the release's series changes (its scope). It is stored in
+covmap/RELEASE.json.gz, so that no verify pays for making it, with the
+baseline's git tree id and the blob id of every file of its scope: a map
+is only used for the baseline it was made from.
+
+A function is known by its file and qualified name ("nova/compute/
+manager.py:ComputeManager._resize_instance"); a test executes it when it
+runs a line of its body (a def line runs at import, under whatever test
+imported the module first, and does not count).
+
+For a commit, `select` finds the functions of the parent's source that
+the commit's diff touches and the tests that execute any of them. A
+function the commit adds is not in the map; it is reached through the
+functions that call it, which the commit changes too, and through any
+function of the map whose new source names it. A changed line outside
+every function (module or class level) selects the tests of every
+function of that class or module, unless it is only imports, comments,
+blank lines or docstrings.
+"""
+
+import ast
+import base64
+import dataclasses
+import gzip
+import json
+import re
+
+from novaseries import selection
+
+FORMAT = 1
+
+HUNK_OLD = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", re.M)
+
+
+def in_scope(path):
+    """Files a map measures: Nova's code, not its tests."""
+    return (path.startswith("nova/") and path.endswith(".py")
+            and not path.startswith("nova/tests/"))
+
+
+# --- functions of a source ---------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Function:
+    qualname: str
+    first: int          # the def line (decorators are before it)
+    body: int           # the first line of the body
+    last: int
+    cls: str = ""       # the qualified name of its class, if a method
+
+
+def functions(source, classes=None):
+    """Every def of a module, nested ones too, as Function records; None
+    if the source cannot be parsed. Fills `classes`, if given, with
+    (qualified name, first line, last line) of every class."""
+    tree = selection._parse(source)
+    if tree is None:
+        return None
+    found = []
+
+    def visit(node, prefix, cls):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                name = prefix + child.name
+                found.append(Function(name, child.lineno,
+                                      child.body[0].lineno,
+                                      child.end_lineno, cls))
+                visit(child, name + ".", "")
+            elif isinstance(child, ast.ClassDef):
+                name = prefix + child.name
+                if classes is not None:
+                    classes.append((name, child.lineno, child.end_lineno))
+                visit(child, name + ".", name)
+            else:
+                visit(child, prefix, cls)
+
+    visit(tree, "", "")
+    return found
+
+
+def innermost(funcs, line, body_only=False):
+    """The innermost function whose span holds `line`, or None."""
+    best = None
+    for func in funcs:
+        start = func.body if body_only else func.first
+        if start <= line <= func.last:
+            if best is None or func.first >= best.first:
+                best = func
+    return best
+
+
+# --- the stored map ----------------------------------------------------
+
+def _encode(indexes):
+    """Sorted ints as base64 of delta varints (a map stays small)."""
+    out = bytearray()
+    previous = -1
+    for value in indexes:
+        delta = value - previous - 1
+        previous = value
+        while True:
+            byte = delta & 0x7F
+            delta >>= 7
+            out.append(byte | (0x80 if delta else 0))
+            if not delta:
+                break
+    return base64.b64encode(bytes(out)).decode("ascii")
+
+
+def _decode(text):
+    values, previous, shift, delta = [], -1, 0, 0
+    for byte in base64.b64decode(text):
+        delta |= (byte & 0x7F) << shift
+        if byte & 0x80:
+            shift += 7
+            continue
+        previous = previous + delta + 1
+        values.append(previous)
+        shift = delta = 0
+    return values
+
+
+@dataclasses.dataclass
+class Map:
+    release: str
+    baseline_tree: str
+    files: dict               # path -> blob id at the baseline
+    tests: list               # every test id the suites ran
+    executed: dict            # "path:qualname" -> set of test indexes
+    made: dict = dataclasses.field(default_factory=dict)
+
+    def key(self, path, qualname):
+        return "%s:%s" % (path, qualname)
+
+    def tests_of(self, keys):
+        indexes = set()
+        for key in keys:
+            indexes |= self.executed.get(key, set())
+        return {self.tests[i] for i in indexes}
+
+    def functions_of(self, path, cls=None):
+        """Keys of the map's functions of a file (of one class)."""
+        prefix = self.key(path, cls + "." if cls else "")
+        return [k for k in self.executed if k.startswith(prefix)]
+
+    def dumps(self):
+        # Functions executed by the same tests share one encoded set.
+        sets, refs = {}, {}
+        for key in sorted(self.executed):
+            encoded = _encode(sorted(self.executed[key]))
+            refs[key] = sets.setdefault(encoded, len(sets))
+        return json.dumps({
+            "format": FORMAT, "release": self.release,
+            "baseline_tree": self.baseline_tree, "files": self.files,
+            "made": self.made, "tests": self.tests,
+            "sets": sorted(sets, key=sets.get), "functions": refs,
+        }, indent=0, sort_keys=True)
+
+    @classmethod
+    def loads(cls, text):
+        data = json.loads(text)
+        if data.get("format") != FORMAT:
+            raise ValueError("covmap format %r, this tool reads %d"
+                             % (data.get("format"), FORMAT))
+        sets = [set(_decode(s)) for s in data["sets"]]
+        return cls(data["release"], data["baseline_tree"], data["files"],
+                   data["tests"],
+                   {k: sets[i] for k, i in data["functions"].items()},
+                   data.get("made", {}))
+
+    def save(self, path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # mtime=0: the same map is the same bytes.
+        with gzip.GzipFile(str(path), "wb", mtime=0) as f:
+            f.write(self.dumps().encode())
+
+    @classmethod
+    def load(cls, path):
+        with gzip.open(str(path), "rb") as f:
+            return cls.loads(f.read().decode())
+
+
+def stale(cmap, repo, baseline, paths):
+    """Why the map cannot be used for these changed paths of a series on
+    `baseline`, or "" if it can."""
+    tree = repo.out("rev-parse", baseline + "^{tree}")
+    if tree != cmap.baseline_tree:
+        return "made from baseline tree %s, not %s" % (
+            cmap.baseline_tree[:12], tree[:12])
+    outside = sorted(p for p in paths if in_scope(p) and p not in cmap.files
+                     and repo.run("cat-file", "-e", "%s:%s" % (baseline, p),
+                                  check=False).returncode == 0)
+    if outside:
+        return "does not measure %s" % ", ".join(outside)
+    return ""
+
+
+# --- the selection of a commit -----------------------------------------
+
+def _old_lines(diff_text):
+    """Lines of the old file a -U0 diff touches (an insertion: the lines
+    on both sides of it)."""
+    lines = set()
+    for start, count in HUNK_OLD.findall(diff_text):
+        start, count = int(start), int(count) if count != "" else 1
+        lines.update(range(start, start + count) if count
+                     else (start, start + 1))
+    return lines
+
+
+def _inert(text):
+    """Whether a module- or class-level line changes no behaviour a test
+    of a function could see: imports, comments, blank, docstring text."""
+    line = text.strip()
+    return (not line or line.startswith(("#", "import ", "from ", '"""',
+                                         "'''", ")"))
+            or not any(c in line for c in "=()[]{}:"))
+
+
+def select(cmap, repo, commit):
+    """(test ids, changed function keys, note) for a commit."""
+    keys = set()
+    notes = []
+    for path in repo.changed_files(commit + "^", commit):
+        if not in_scope(path):
+            continue
+        old = repo.run("show", "%s^:%s" % (commit, path), check=False)
+        new = repo.run("show", "%s:%s" % (commit, path), check=False)
+        if old.returncode != 0:
+            notes.append("%s is new" % path)
+            continue
+        old_classes = []
+        old_funcs = functions(old.stdout, old_classes)
+        if old_funcs is None:
+            keys.update(cmap.functions_of(path))
+            continue
+        old_text = old.stdout.splitlines()
+        diff = repo.out("diff", "-U0", "--no-renames", commit + "^", commit,
+                        "--", path)
+        for line in sorted(_old_lines(diff)):
+            func = innermost(old_funcs, line)
+            if func is not None:
+                keys.add(cmap.key(path, func.qualname))
+                continue
+            if line > len(old_text) or _inert(old_text[line - 1]):
+                continue
+            owners = [c for c in old_classes if c[1] <= line <= c[2]]
+            keys.update(cmap.functions_of(
+                path, max(owners, key=lambda c: c[1])[0] if owners else None))
+        if new.returncode == 0:
+            keys.update(_callers_of_new(cmap, path, old_funcs, new.stdout))
+    tests = cmap.tests_of(keys)
+    return tests, sorted(keys), "; ".join(notes)
+
+
+def _callers_of_new(cmap, path, old_funcs, new_source):
+    """Map keys of the functions of the new source that name a function
+    the commit adds to `path`."""
+    new_funcs = functions(new_source) or []
+    old_names = {f.qualname for f in old_funcs}
+    added = {f.qualname.rsplit(".", 1)[-1] for f in new_funcs
+             if f.qualname not in old_names}
+    if not added:
+        return set()
+    text = new_source.splitlines()
+    found = set()
+    for func in new_funcs:
+        if func.qualname in old_names:
+            body = "\n".join(text[func.body - 1:func.last])
+            if any(re.search(r"\b%s\b" % re.escape(name), body)
+                   for name in added):
+                found.add(cmap.key(path, func.qualname))
+    return found
+
+
+def as_selections(tests, all_tests):
+    """Test ids as few stestr selections: a class or module whose every
+    test is selected is named once."""
+    tests = set(tests)
+    groups = {}
+    for test in all_tests:
+        base = test.split("(", 1)[0]
+        module_class = base.rsplit(".", 1)[0]
+        groups.setdefault(module_class, []).append(test)
+    chosen = set()
+    for group, members in groups.items():
+        picked = [t for t in members if t in tests]
+        if picked and len(picked) == len(members):
+            chosen.add(group)
+        else:
+            chosen.update(t.split("(", 1)[0] for t in picked)
+    return sorted(chosen)

@@ -1,0 +1,157 @@
+"""The coverage map: function spans, its storage, a commit's selection."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from novaseries import covmap, git as gitmod
+from novaseries.commands import covmap as covmapcmd
+
+SOURCE = textwrap.dedent('''\
+    import os
+
+    LIMIT = 3
+
+
+    class Manager(object):
+        """A manager."""
+
+        def resize(self):
+            x = 1
+            return x
+
+        @staticmethod
+        def confirm():
+            def inner():
+                return 2
+            return inner()
+
+
+    def helper():
+        return os.sep
+    ''')
+
+
+def test_functions_and_classes():
+    classes = []
+    funcs = {f.qualname: f for f in covmap.functions(SOURCE, classes)}
+    assert sorted(funcs) == ["Manager.confirm", "Manager.confirm.inner",
+                             "Manager.resize", "helper"]
+    assert (funcs["Manager.resize"].body, funcs["Manager.resize"].last) == \
+        (10, 11)
+    assert funcs["Manager.resize"].cls == "Manager"
+    assert classes == [("Manager", 6, 17)]
+    assert covmap.innermost(funcs.values(), 16).qualname == \
+        "Manager.confirm.inner"
+
+
+def test_encoding_round_trip_and_shared_sets():
+    cmap = covmap.Map("r", "tree", {"a.py": "blob"}, ["t0", "t1", "t2"],
+                      {"a.py:f": {0, 2}, "a.py:g": {0, 2}, "a.py:h": {1}})
+    loaded = covmap.Map.loads(cmap.dumps())
+    assert loaded.executed == cmap.executed
+    assert '"sets"' in cmap.dumps() and len(
+        __import__("json").loads(cmap.dumps())["sets"]) == 2
+    big = set(range(0, 100000, 7))
+    assert set(covmap._decode(covmap._encode(sorted(big)))) == big
+
+
+def test_numbits():
+    # Lines 1 and 3 (bits 1, 3 of byte 0) and line 9 (bit 1 of byte 1).
+    assert covmapcmd.numbits_lines(bytes([0b1010, 0b10])) == [1, 3, 9]
+
+
+def _repo(tmp_path):
+    repo = gitmod.Git(tmp_path)
+    repo.run("init", "-q")
+    path = tmp_path / "nova" / "manager.py"
+    path.parent.mkdir()
+    path.write_text(SOURCE)
+    repo.run("add", "-A")
+    repo.run("commit", "-q", "-m", "base")
+    repo.run("tag", "baseline")
+    return repo, path
+
+
+def _map(repo):
+    tests = ["nova.tests.unit.T.test_resize", "nova.tests.unit.T.test_confirm",
+             "nova.tests.unit.T.test_helper"]
+    return covmap.Map(
+        "r", repo.out("rev-parse", "baseline^{tree}"),
+        {"nova/manager.py": "x"}, tests,
+        {"nova/manager.py:Manager.resize": {0},
+         "nova/manager.py:Manager.confirm": {1},
+         "nova/manager.py:Manager.confirm.inner": {1},
+         "nova/manager.py:helper": {2}})
+
+
+def test_a_changed_function_selects_its_tests(tmp_path):
+    repo, path = _repo(tmp_path)
+    path.write_text(SOURCE.replace("x = 1", "x = 2"))
+    repo.run("commit", "-q", "-am", "change resize")
+    tests, keys, _ = covmap.select(_map(repo), repo, repo.rev("HEAD"))
+    assert keys == ["nova/manager.py:Manager.resize"]
+    assert tests == {"nova.tests.unit.T.test_resize"}
+
+
+def test_a_new_function_is_reached_through_its_callers(tmp_path):
+    repo, path = _repo(tmp_path)
+    path.write_text(SOURCE + "\n\ndef settle():\n    return 1\n")
+    repo.run("commit", "-q", "-am", "add settle")
+    path.write_text(path.read_text().replace(
+        "return os.sep", "return os.sep + str(settle())"))
+    repo.run("commit", "-q", "-am", "call it")
+    cmap = _map(repo)
+    # Appended after helper: the insertion's neighbour line is helper's.
+    tests, keys, _ = covmap.select(cmap, repo, repo.rev("HEAD~1"))
+    assert keys == ["nova/manager.py:helper"]
+    tests, keys, _ = covmap.select(cmap, repo, repo.rev("HEAD"))
+    assert keys == ["nova/manager.py:helper"]
+
+
+def test_module_level_lines(tmp_path):
+    repo, path = _repo(tmp_path)
+    path.write_text(SOURCE.replace("import os", "import os\nimport re"))
+    repo.run("commit", "-q", "-am", "an import")
+    cmap = _map(repo)
+    assert covmap.select(cmap, repo, repo.rev("HEAD"))[1] == []
+    path.write_text(path.read_text().replace("LIMIT = 3", "LIMIT = 4"))
+    repo.run("commit", "-q", "-am", "a constant")
+    assert len(covmap.select(cmap, repo, repo.rev("HEAD"))[0]) == 3
+
+
+def test_stale_map(tmp_path):
+    repo, path = _repo(tmp_path)
+    cmap = _map(repo)
+    assert covmap.stale(cmap, repo, "baseline", ["nova/manager.py"]) == ""
+    (tmp_path / "nova" / "other.py").write_text("X = 1\n")
+    repo.run("add", "-A")
+    repo.run("commit", "-q", "-m", "other")
+    repo.run("tag", "-f", "baseline")
+    assert "baseline tree" in covmap.stale(cmap, repo, "baseline", [])
+    cmap.baseline_tree = repo.out("rev-parse", "baseline^{tree}")
+    assert covmap.stale(cmap, repo, "baseline", ["nova/other.py"]) == \
+        "does not measure nova/other.py"
+
+
+def test_as_selections_names_whole_classes_once():
+    all_tests = ["m.A.test_1", "m.A.test_2", "m.B.test_1", "m.B.test_2"]
+    assert covmap.as_selections({"m.A.test_1", "m.A.test_2", "m.B.test_2"},
+                                all_tests) == ["m.A", "m.B.test_2"]
+
+
+def test_the_hook_switches_the_context_per_test(tmp_path):
+    """Without coverage installed the hook must do nothing, and a test
+    must still run: the hook wraps TestCase.__call__."""
+    (tmp_path / "test_a.py").write_text(textwrap.dedent('''\
+        import unittest
+        class T(unittest.TestCase):
+            def test_x(self):
+                assert getattr(unittest.TestCase.__call__, "covmap")
+        '''))
+    env = dict(os.environ, PYTHONPATH=covmapcmd.HOOK)
+    proc = subprocess.run([sys.executable, "-m", "unittest", "-q", "test_a"],
+                          cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True)
+    assert proc.returncode == 0, proc.stdout
