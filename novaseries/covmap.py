@@ -34,8 +34,6 @@ from novaseries import selection
 
 FORMAT = 1
 
-HUNK_OLD = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", re.M)
-
 
 def in_scope(path):
     """Files a map measures: Nova's code, not its tests."""
@@ -83,12 +81,11 @@ def functions(source, classes=None):
     return found
 
 
-def innermost(funcs, line, body_only=False):
+def innermost(funcs, line):
     """The innermost function whose span holds `line`, or None."""
     best = None
     for func in funcs:
-        start = func.body if body_only else func.first
-        if start <= line <= func.last:
+        if func.first <= line <= func.last:
             if best is None or func.first >= best.first:
                 best = func
     return best
@@ -206,7 +203,7 @@ def _old_lines(diff_text):
     """Lines of the old file a -U0 diff touches (an insertion: the lines
     on both sides of it)."""
     lines = set()
-    for start, count in HUNK_OLD.findall(diff_text):
+    for start, count, _, _ in selection.HUNK.findall(diff_text):
         start, count = int(start), int(count) if count != "" else 1
         lines.update(range(start, start + count) if count
                      else (start, start + 1))

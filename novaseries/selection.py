@@ -9,7 +9,8 @@ module (imports, module-level setup), the whole module.
 import ast
 import re
 
-HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@", re.M)
+# (old start, old count, new start, new count) of a unified diff's hunk.
+HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.M)
 
 
 def module_name(path):
@@ -24,7 +25,7 @@ def module_name(path):
 def changed_lines(diff_text):
     """Line numbers of the new file touched by a -U0 diff."""
     lines = set()
-    for start, count in HUNK.findall(diff_text):
+    for _, _, start, count in HUNK.findall(diff_text):
         start, count = int(start), int(count) if count != "" else 1
         # A pure deletion (count 0) touches the line it follows.
         lines.update(range(start, start + count) if count else [max(start, 1)])

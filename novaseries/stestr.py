@@ -121,7 +121,7 @@ TOTAL = re.compile(r"^ - (Passed|Failed|Skipped): (\d+)$", re.M)
 FAILED_TEST = re.compile(r"^\{\d+\} (\S+) \[[^\]]*\] \.\.\. FAILED$", re.M)
 
 
-TEST_LINE = re.compile(r"^\{\d+\} \S+ (?:\[[^\]]*\] )?\.\.\. "
+TEST_LINE = re.compile(r"^\{\d+\} (\S+) (?:\[[^\]]*\] )?\.\.\. "
                        r"(ok|FAILED|SKIPPED)", re.M)
 
 
@@ -132,7 +132,7 @@ def parse(output):
         setattr(result, kind.lower(), getattr(result, kind.lower()) + int(count))
     if not totals:
         # A run stopped early prints no totals: count its test lines.
-        for outcome in TEST_LINE.findall(output):
+        for _, outcome in TEST_LINE.findall(output):
             if outcome == "ok":
                 result.passed += 1
             elif outcome == "FAILED":
@@ -141,6 +141,11 @@ def parse(output):
                 result.skipped += 1
     result.failures = FAILED_TEST.findall(output)
     return result
+
+
+def test_ids(output):
+    """Every test id the run reported, whatever its outcome."""
+    return {test for test, _ in TEST_LINE.findall(output)}
 
 
 def is_failure_line(line):

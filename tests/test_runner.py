@@ -198,3 +198,10 @@ def test_pinned_names_normalize(tmp_path):
                     "tornado===4.5.3;python_version=='2.7'\nsuds_jurko==0.6\n")
     assert envcmd.pinned_names(path) == {"oslo-config", "pyyaml", "tornado",
                                          "suds-jurko"}
+
+
+def test_test_ids_whatever_the_outcome():
+    assert stestr.test_ids(TRACE) == {
+        "nova.tests.unit.test_a.TestA.test_one",
+        "nova.tests.unit.test_a.TestA.test_two",
+        "nova.tests.unit.test_a.TestA.test_three"}

@@ -30,8 +30,6 @@ HELP = "map which tests execute which functions of a release (for verify)"
 COVERAGE = "coverage==5.5"
 HOOK = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))), "covhook")
-TEST_ID = re.compile(r"^\{\d+\} (\S+) (?:\[[^\]]*\] )?\.\.\. "
-                     r"(?:ok|FAILED|SKIPPED)", re.M)
 PATCHED = re.compile(r"^diff --git a/(\S+) b/", re.M)
 
 
@@ -120,7 +118,7 @@ def make(ctx, release, args):
                                   expect_failure=True, environ=environ,
                                   label="%s covmap" % release.name))
     seconds = time.monotonic() - began
-    tests = sorted(set(TEST_ID.findall(result.output)))
+    tests = sorted(stestr.test_ids(result.output))
     with log.step("%s: reading %d coverage files" % (
             release.name, len(glob.glob(str(data / ".coverage.*"))))):
         executed = read_data(tree, data, scope, tests)
