@@ -15,9 +15,10 @@ imported the module first, and does not count).
 
 For a commit, `select` finds the functions of the parent's source that
 the commit's diff touches and the tests that execute any of them. A
-function the commit adds is not in the map; it is reached through the
-functions that call it, which the commit changes too, and through any
-function of the map whose new source names it. A changed line outside
+function the map does not know (the commit adds it, or an earlier commit
+of the series did) is reached through the functions of its file that
+name it, before or after the commit, and through theirs in turn, up to
+the functions the map knows. A changed line outside
 every function (module or class level) selects the tests of every
 function of that class or module, unless it is only imports, comments,
 blank lines or docstrings.
@@ -249,46 +250,42 @@ def select(cmap, repo, commit):
             owners = [c for c in old_classes if c[1] <= line <= c[2]]
             keys.update(cmap.functions_of(
                 path, max(owners, key=lambda c: c[1])[0] if owners else None))
+        sources = [(old_funcs, old_text)]
         if new.returncode == 0:
-            keys.update(_callers_of_new(cmap, path, old_funcs, new.stdout))
+            sources.append((functions(new.stdout) or [],
+                            new.stdout.splitlines()))
+        # Functions the map does not know: the ones this commit adds and
+        # the changed ones an earlier commit of the series added.
+        unknown = {k.split(":", 1)[1] for k in keys
+                   if k.startswith(path + ":") and k not in cmap.executed}
+        unknown.update(f.qualname for f in sources[-1][0]
+                       if f.qualname not in {g.qualname for g in old_funcs})
+        keys.update(_callers(cmap, path, sources, unknown))
     tests = cmap.tests_of(keys)
     return tests, sorted(keys), "; ".join(notes)
 
 
-def _callers_of_new(cmap, path, old_funcs, new_source):
-    """Map keys of the functions of the new source that name a function
-    the commit adds to `path`."""
-    new_funcs = functions(new_source) or []
-    old_names = {f.qualname for f in old_funcs}
-    added = {f.qualname.rsplit(".", 1)[-1] for f in new_funcs
-             if f.qualname not in old_names}
-    if not added:
-        return set()
-    text = new_source.splitlines()
-    found = set()
-    for func in new_funcs:
-        if func.qualname in old_names:
-            body = "\n".join(text[func.body - 1:func.last])
-            if any(re.search(r"\b%s\b" % re.escape(name), body)
-                   for name in added):
-                found.add(cmap.key(path, func.qualname))
+def _callers(cmap, path, sources, unknown):
+    """Map keys of the functions of `path` that name one of the `unknown`
+    functions, or name a function that does, and so on: a function the
+    map does not know is reached through the known ones calling it.
+    `sources` are (functions, lines) of the file before and after."""
+    found, seen = set(), set()
+    todo = sorted(unknown)
+    while todo:
+        name = todo.pop().rsplit(".", 1)[-1]
+        if name in seen:
+            continue
+        seen.add(name)
+        pattern = re.compile(r"\b%s\b" % re.escape(name))
+        for funcs, text in sources:
+            for func in funcs:
+                if not pattern.search("\n".join(text[func.body - 1:
+                                                      func.last])):
+                    continue
+                key = cmap.key(path, func.qualname)
+                if key in cmap.executed:
+                    found.add(key)
+                else:
+                    todo.append(func.qualname)
     return found
-
-
-def as_selections(tests, all_tests):
-    """Test ids as few stestr selections: a class or module whose every
-    test is selected is named once."""
-    tests = set(tests)
-    groups = {}
-    for test in all_tests:
-        base = test.split("(", 1)[0]
-        module_class = base.rsplit(".", 1)[0]
-        groups.setdefault(module_class, []).append(test)
-    chosen = set()
-    for group, members in groups.items():
-        picked = [t for t in members if t in tests]
-        if picked and len(picked) == len(members):
-            chosen.add(group)
-        else:
-            chosen.update(t.split("(", 1)[0] for t in picked)
-    return sorted(chosen)

@@ -2,6 +2,7 @@
 
 import configparser
 import dataclasses
+import itertools
 import os
 import re
 import shutil
@@ -160,8 +161,10 @@ def split(selections):
 
 
 def run(log, venv, tree, selections, concurrency=None, label=None,
-        expect_failure=False, first_failure=False, environ=None):
-    """Run the selections (regexes, as stestr takes them); return a Result.
+        expect_failure=False, first_failure=False, environ=None, ids=()):
+    """Run the selections (regexes, as stestr takes them) and the test
+    `ids` (a list stestr loads: a coverage map's selection may be
+    thousands of tests); return a Result.
 
     With first_failure, the run stops at the first test that fails (what
     a regression proof needs to know) and Result.stopped says so.
@@ -178,17 +181,39 @@ def run(log, venv, tree, selections, concurrency=None, label=None,
     jobs = ["--concurrency", str(concurrency or os.cpu_count() or 1)]
     total = Result()
     functional, unit = split(selections)
-    if functional:
+    functional_ids, unit_ids = split(not_matched(ids, selections))
+    functional_run = None
+    if functional or functional_ids:
         path, regex, spelling = functional_command(tree)
-        argv = [stestr, "--test-path=" + path,
-                "%s=%s" % (group_option(stestr, spelling), regex),
-                "run", *jobs, *functional]
-        total.add(_run(log, argv, tree, env, label, expect_failure,
-                       first_failure))
-    if unit and not (first_failure and total.failed):
-        total.add(_run(log, [stestr, "run", *jobs, *unit], tree, env, label,
+        functional_run = [stestr, "--test-path=" + path,
+                          "%s=%s" % (group_option(stestr, spelling), regex),
+                          "run", *jobs]
+    unit_run = [stestr, "run", *jobs]
+    # stestr runs the listed ids that the regexes also match: the
+    # regexes and the list are two runs.
+    runs = [(functional_run, functional, None),
+            (functional_run, [], functional_ids),
+            (unit_run, unit, None), (unit_run, [], unit_ids)]
+    for argv, regexes, listed in runs:
+        if not (regexes or listed) or (first_failure and total.failed):
+            continue
+        if listed:
+            listing = os.path.join(log.dir, "ids-%d.txt" % next(_LISTS))
+            with open(listing, "w") as f:
+                f.write("".join(t + "\n" for t in listed))
+            argv = argv + ["--load-list", listing]
+        total.add(_run(log, argv + regexes, tree, env, label,
                        expect_failure, first_failure))
     return total
+
+
+_LISTS = itertools.count(1)
+
+
+def not_matched(ids, selections):
+    """The ids that no selection matches (stestr searches each regex)."""
+    patterns = [re.compile(s) for s in selections]
+    return sorted(t for t in ids if not any(p.search(t) for p in patterns))
 
 
 def _run(log, argv, tree, env, label, expect_failure, first_failure=False):

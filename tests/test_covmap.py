@@ -135,10 +135,20 @@ def test_stale_map(tmp_path):
         "does not measure nova/other.py"
 
 
-def test_as_selections_names_whole_classes_once():
-    all_tests = ["m.A.test_1", "m.A.test_2", "m.B.test_1", "m.B.test_2"]
-    assert covmap.as_selections({"m.A.test_1", "m.A.test_2", "m.B.test_2"},
-                                all_tests) == ["m.A", "m.B.test_2"]
+def test_a_function_an_earlier_commit_added(tmp_path):
+    """Changed again later, a function the map does not know selects the
+    tests of its known callers, through unknown ones in between."""
+    repo, path = _repo(tmp_path)
+    path.write_text(SOURCE.replace("x = 1", "x = _settle()") +
+                    "\n\ndef _settle():\n    return _count()\n"
+                    "\n\ndef _count():\n    return 1\n")
+    repo.run("commit", "-q", "-am", "add _settle and _count")
+    path.write_text(path.read_text().replace("return 1", "return 2"))
+    repo.run("commit", "-q", "-am", "change _count")
+    tests, keys, _ = covmap.select(_map(repo), repo, repo.rev("HEAD"))
+    assert keys == ["nova/manager.py:Manager.resize",
+                    "nova/manager.py:_count"]
+    assert tests == {"nova.tests.unit.T.test_resize"}
 
 
 def test_the_hook_switches_the_context_per_test(tmp_path):

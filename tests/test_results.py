@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from novaseries import results, stestr
+from novaseries import covmap, git as gitmod, results, stestr
 from novaseries.commands import env as envcmd
 from novaseries.commands import lint, style
 
@@ -17,11 +17,13 @@ class FakeRuns:
 
     def __init__(self):
         self.ran = []
+        self.ids = {}
         self.fail = set()
 
     def __call__(self, log, venv, tree, selections, **kwargs):
         label = kwargs.get("label", "")
         self.ran.append(label)
+        self.ids[label] = list(kwargs.get("ids", ()))
         if any(word in label for word in self.fail) or "proof" in label \
                 or "base failures" in label:
             return stestr.Result(passed=0, failed=1, returncode=1,
@@ -62,6 +64,14 @@ def fake_verify(project, monkeypatch, tmp_path):
                    "\n    def test_y(self):\n        pass\n"
                    "\n    def test_z(self):\n        pass\n", TEST)
     project.cli("export", "fake")
+    # The fix changes finish_resize, which the map says one test runs.
+    baseline = gitmod.Git(project.workspace)
+    covmap.Map("fake", baseline.out("rev-parse", "baseline^{tree}"),
+               {"nova/compute/manager.py": baseline.out(
+                   "rev-parse", "baseline:nova/compute/manager.py")},
+               ["nova.tests.test_manager.test_it"],
+               {"nova/compute/manager.py:finish_resize": {0}}).save(
+        project.root / "covmap" / "fake.json.gz")
     return project, runs, venv
 
 
@@ -81,7 +91,7 @@ def test_a_second_verify_reuses_every_passing_step(fake_verify):
     assert project.cli("verify") == 0
     assert runs.ran == []
     rows = summary(project)["rows"]
-    tested = [r for r in rows if r["step"] != "env"]
+    tested = [r for r in rows if r["step"] not in ("env", "covmap")]
     assert tested and all(r["from"] for r in tested)
     # --no-cache runs everything again.
     assert project.cli("verify", "--no-cache") == 0
@@ -137,3 +147,22 @@ def test_store_and_tool_version(tmp_path):
     version = results.tool_version(tmp_path)
     (tmp_path / "releases.toml").write_text("b")
     assert results.tool_version(tmp_path) != version
+
+
+def test_each_commit_runs_the_maps_tests_of_what_it_changes(fake_verify):
+    project, runs, venv = fake_verify
+    assert project.cli("verify") == 0
+    ids = {label.split(" ", 1)[1]: found for label, found in runs.ids.items()
+           if " commit " in label}
+    assert ids == {"commit 1/3": [],
+                   "commit 2/3": ["nova.tests.test_manager.test_it"],
+                   "commit 3/3": []}
+
+
+def test_a_missing_map_fails_verify(fake_verify):
+    project, runs, venv = fake_verify
+    (project.root / "covmap" / "fake.json.gz").unlink()
+    assert project.cli("verify") == 1
+    rows = [r for r in summary(project)["rows"] if r["step"] == "covmap"]
+    assert [r["ok"] for r in rows] == [False]
+    assert "nova-series covmap fake" in rows[0]["note"]

@@ -114,6 +114,41 @@ def test_setenv_and_functional_command_from_tox_ini(tmp_path):
     assert spelling == "--group_regex"
 
 
+def test_listed_ids_run_apart_from_the_regexes(tmp_path):
+    """stestr runs only the listed ids its regexes also match: ids go in
+    runs of their own, without the ones a regex runs anyway."""
+    (tmp_path / "tox.ini").write_text(
+        "[testenv:functional]\ncommands =\n  stestr --test-path=./f "
+        "--group_regex=x run\n")
+    stestr_bin = tmp_path / "bin" / "stestr"
+    stestr_bin.parent.mkdir()
+    stestr_bin.write_text("#!/bin/sh\necho --group_regex\n")
+    stestr_bin.chmod(0o755)
+    ran = []
+
+    class Log:
+        dir = str(tmp_path)
+
+        def run(self, argv, **kwargs):
+            listing = argv[argv.index("--load-list") + 1] \
+                if "--load-list" in argv else None
+            ran.append((argv[1:], open(listing).read().split()
+                        if listing else None))
+            return 0, " - Passed: 1\n"
+
+    result = stestr.run(
+        Log(), tmp_path, tmp_path, ["nova.tests.unit.test_a"],
+        ids=["nova.tests.unit.test_a.T.test_1", "nova.tests.unit.test_b.T.t",
+             "nova.tests.functional.test_c.T.t"], concurrency=2)
+    assert result.passed == 3
+    assert [listed for _, listed in ran] == [
+        ["nova.tests.functional.test_c.T.t"], None,
+        ["nova.tests.unit.test_b.T.t"]]
+    assert ran[1][0][-1] == "nova.tests.unit.test_a"
+    assert ran[0][0][0] == "--test-path=./f"
+    assert "--test-path=./f" not in ran[2][0]
+
+
 MODULE = textwrap.dedent("""\
     import os
 

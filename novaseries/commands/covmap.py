@@ -184,24 +184,32 @@ def read_data(tree, data, scope, tests):
     return executed
 
 
+def usable(ctx, release, repo):
+    """(the stored map, "") if it serves the series on disk applied in
+    `repo`, else (None, why not)."""
+    path = path_of(ctx, release)
+    if not path.exists():
+        return None, "no map %s: run `nova-series covmap %s`" % (
+            path.relative_to(ctx.paths.root), release.name)
+    cmap = covmap.Map.load(path)
+    why = covmap.stale(cmap, repo, gitmod.BASELINE_TAG,
+                       series_files(ctx, release))
+    if why:
+        return None, "the map is stale: %s; run `nova-series covmap %s`" % (
+            why, release.name)
+    return cmap, ""
+
+
 def check(ctx, release):
     """Is the map usable for the series on disk? Show each commit's
     selection. Returns False if it is not."""
     log = ctx.log
-    path = path_of(ctx, release)
-    if not path.exists():
-        log.say("%s: no map (%s): run `nova-series covmap %s`" % (
-            release.name, path, release.name))
-        return False
-    cmap = covmap.Map.load(path)
     tree = ctx.paths.work / "covmap" / release.name
     commits = workspace.prepare(ctx, release, tree, discard=True)
     repo = gitmod.Git(tree)
-    why = covmap.stale(cmap, repo, gitmod.BASELINE_TAG,
-                       series_files(ctx, release))
+    cmap, why = usable(ctx, release, repo)
     if why:
-        log.say("%s: the map is stale: %s; run `nova-series covmap %s`" % (
-            release.name, why, release.name))
+        log.say("%s: %s" % (release.name, why))
         return False
     log.say("%s: %s: %d tests, %d functions of %d files (made in %ss)" % (
         release.name, path.name, len(cmap.tests), len(cmap.executed),

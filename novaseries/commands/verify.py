@@ -5,9 +5,11 @@ For each release (all by default), in a scratch tree of its own under
   1. materialize the baseline and apply series/RELEASE;
   2. build or reuse its venvs;
   3. at every commit of the series, run the tests that commit adds or
+     changes and every test of the release's coverage map (covmap/,
+     made by `nova-series covmap`) that executes a function the commit
      changes, in the gate's env (the gate tests each commit on its own);
-     with --tip-only, what all the commits add or change, once, at the
-     tip;
+     with --tip-only, all the commits' selections, once, at the tip; a
+     missing or stale map fails the step;
   4. at the tip, run each env's wide selection (or the --wide ones;
      --gate-env: the gate's env alone);
   5. regression proof: for every commit that changes code (not tests,
@@ -33,9 +35,11 @@ import pathlib
 import re
 import time
 
+from novaseries import covmap as covmapmod
 from novaseries import git as gitmod
 from novaseries import results as resultsmod
 from novaseries import selection, stestr
+from novaseries.commands import covmap as covmapcmd
 from novaseries.commands import env as envcmd
 from novaseries.commands import lint, style, workspace
 from novaseries.config import UsageError, pick
@@ -163,13 +167,16 @@ def verify_release(ctx, release, table, args, store):
                   note="%.0fs" % (time.monotonic() - began))
 
     def test(env, selections, label, expect_failure=False,
-             first_failure=False, passed=passes):
+             first_failure=False, passed=passes, ids=()):
         """Run a step, or reuse its stored result if it passed before on
         exactly this tree (as the step has it: a proof's too), venv,
-        selection and tool version. `passed` tells a passing result."""
+        selection (regexes and ids) and tool version. `passed` tells a
+        passing result."""
         key = store.key(release=release.name, env=env.name,
                         venv=envcmd.read(venvs[env.name] / envcmd.STAMP),
                         tree=repo.out("write-tree"), selections=selections,
+                        ids=hashlib.sha256("\n".join(sorted(ids)).encode()
+                                           ).hexdigest() if ids else "",
                         expect_failure=expect_failure,
                         first_failure=first_failure)
         stored = store.get(key)
@@ -184,7 +191,7 @@ def verify_release(ctx, release, table, args, store):
             result = stestr.run(log, venvs[env.name], tree, selections,
                                 concurrency=args.concurrency,
                                 expect_failure=True,
-                                first_failure=first_failure,
+                                first_failure=first_failure, ids=ids,
                                 label="%s/%s %s" % (
                                     release.name, env.name, label))
         if not expect_failure:
@@ -195,18 +202,41 @@ def verify_release(ctx, release, table, args, store):
 
     check_base_failures(release, repo, gate, test, table)
 
+    cmap = None
+    if commits:
+        cmap, why = covmapcmd.usable(ctx, release, repo)
+        table.add(release.name, gate.name, "covmap", ok=cmap is not None,
+                  note=why or "%s: %d tests, %d functions of %d files" % (
+                      covmapcmd.path_of(ctx, release).name, len(cmap.tests),
+                      len(cmap.executed), len(cmap.files)))
+
+    def mapped(commit):
+        """The map's tests of the functions the commit changes, and a
+        note of how many."""
+        if cmap is None:
+            return [], ""
+        ids, keys, _ = covmapmod.select(cmap, repo, commit)
+        functional = sum(1 for t in ids if t.startswith(stestr.FUNCTIONAL))
+        return sorted(ids), "; covmap: %d changed functions, %d unit + %d " \
+            "functional tests" % (len(keys), len(ids) - functional,
+                                  functional)
+
     if args.tip_only and commits:
         selections = selection.for_commits(repo, commits)
+        ids = sorted({t for c in commits for t in mapped(c)[0]})
         # What the gate env's wide step runs at the tip anyway is left to it.
         wide = [] if args.no_wide or args.full else \
             list(args.wide or gate.wide)
         selections = [sel for sel in selections
                       if not selection.covered_by(sel, wide)]
-        result = test(gate, selections, "tip")
+        ids = stestr.not_matched(ids, wide)
+        result = test(gate, selections, "tip", ids=ids)
         table.add(release.name, gate.name, "tip", result,
-                  note="what the %d commits add or change%s: %s" % (
-                      len(commits), ", but for the wide selection" if wide
-                      else "", " ".join(selections)[:200]))
+                  note="what the %d commits add or change and %d tests of "
+                       "the map%s: %s" % (
+                           len(commits), len(ids),
+                           ", but for the wide selection" if wide else "",
+                           " ".join(selections)[:200]))
         commits_to_test = []
     else:
         commits_to_test = commits
@@ -215,13 +245,16 @@ def verify_release(ctx, release, table, args, store):
         step = "commit %d/%d" % (n, len(commits))
         repo.run("checkout", "-q", commit)
         selections = selection.for_commit(repo, commit)
-        if not selections:
+        ids, note = mapped(commit)
+        if not selections and not ids:
             table.add(release.name, gate.name, step, ok=True,
-                      note="%s (changes no test)" % subject[:60])
+                      note="%s (changes no test and no mapped code)" %
+                           subject[:60])
             continue
-        result = test(gate, selections, step)
+        result = test(gate, selections, step, ids=ids)
         table.add(release.name, gate.name, step, result,
-                  note="%s: %s" % (subject[:60], " ".join(selections)[:200]))
+                  note="%s: %s%s" % (subject[:60],
+                                     " ".join(selections)[:200], note))
     repo.run("checkout", "-q", tip)
 
     if args.full:
