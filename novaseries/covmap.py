@@ -47,7 +47,7 @@ def in_scope(path):
 @dataclasses.dataclass(frozen=True)
 class Function:
     qualname: str
-    first: int          # the def line (decorators are before it)
+    first: int          # its first decorator's line, or the def line
     body: int           # the first line of the body
     last: int
     cls: str = ""       # the qualified name of its class, if a method
@@ -66,8 +66,9 @@ def functions(source, classes=None):
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 name = prefix + child.name
-                found.append(Function(name, child.lineno,
-                                      child.body[0].lineno,
+                first = min([child.lineno] + [d.lineno for d in
+                                              child.decorator_list])
+                found.append(Function(name, first, child.body[0].lineno,
                                       child.end_lineno, cls))
                 visit(child, name + ".", "")
             elif isinstance(child, ast.ClassDef):
@@ -200,15 +201,17 @@ def stale(cmap, repo, baseline, paths):
 
 # --- the selection of a commit -----------------------------------------
 
-def _old_lines(diff_text):
-    """Lines of the old file a -U0 diff touches (an insertion: the lines
-    on both sides of it)."""
-    lines = set()
-    for start, count, _, _ in selection.HUNK.findall(diff_text):
-        start, count = int(start), int(count) if count != "" else 1
-        lines.update(range(start, start + count) if count
-                     else (start, start + 1))
-    return lines
+def _touched(diff_text):
+    """(lines of the old file, lines of the new file) a -U0 diff removes
+    or adds."""
+    old, new = set(), set()
+    for o_start, o_count, n_start, n_count in selection.HUNK.findall(
+            diff_text):
+        for lines, start, count in ((old, o_start, o_count),
+                                    (new, n_start, n_count)):
+            start, count = int(start), int(count) if count != "" else 1
+            lines.update(range(start, start + count))
+    return old, new
 
 
 def _inert(text):
@@ -232,34 +235,39 @@ def select(cmap, repo, commit):
         if old.returncode != 0:
             notes.append("%s is new" % path)
             continue
-        old_classes = []
-        old_funcs = functions(old.stdout, old_classes)
-        if old_funcs is None:
-            keys.update(cmap.functions_of(path))
+        sides = []
+        for shown in (old, new):
+            classes = []
+            funcs = functions(shown.stdout, classes) \
+                if shown.returncode == 0 else []
+            if funcs is None:
+                break
+            sides.append((funcs, classes, shown.stdout.splitlines()))
+        if len(sides) < 2:
+            keys.update(cmap.functions_of(path))      # cannot parse it
             continue
-        old_text = old.stdout.splitlines()
         diff = repo.out("diff", "-U0", "--no-renames", commit + "^", commit,
                         "--", path)
-        for line in sorted(_old_lines(diff)):
-            func = innermost(old_funcs, line)
-            if func is not None:
-                keys.add(cmap.key(path, func.qualname))
-                continue
-            if line > len(old_text) or _inert(old_text[line - 1]):
-                continue
-            owners = [c for c in old_classes if c[1] <= line <= c[2]]
-            keys.update(cmap.functions_of(
-                path, max(owners, key=lambda c: c[1])[0] if owners else None))
-        sources = [(old_funcs, old_text)]
-        if new.returncode == 0:
-            sources.append((functions(new.stdout) or [],
-                            new.stdout.splitlines()))
+        # A removed line is read in the old source, an added one in the
+        # new: lines added to a function select it, a function added
+        # whole is new (below).
+        for (funcs, classes, text), lines in zip(sides, _touched(diff)):
+            for line in sorted(lines):
+                func = innermost(funcs, line)
+                if func is not None:
+                    keys.add(cmap.key(path, func.qualname))
+                    continue
+                if line > len(text) or _inert(text[line - 1]):
+                    continue
+                owners = [c for c in classes if c[1] <= line <= c[2]]
+                keys.update(cmap.functions_of(
+                    path, max(owners, key=lambda c: c[1])[0] if owners
+                    else None))
         # Functions the map does not know: the ones this commit adds and
         # the changed ones an earlier commit of the series added.
         unknown = {k.split(":", 1)[1] for k in keys
                    if k.startswith(path + ":") and k not in cmap.executed}
-        unknown.update(f.qualname for f in sources[-1][0]
-                       if f.qualname not in {g.qualname for g in old_funcs})
+        sources = [(funcs, text) for funcs, _, text in sides]
         keys.update(_callers(cmap, path, sources, unknown))
     tests = cmap.tests_of(keys)
     return tests, sorted(keys), "; ".join(notes)
@@ -271,9 +279,20 @@ def _callers(cmap, path, sources, unknown):
     map does not know is reached through the known ones calling it.
     `sources` are (functions, lines) of the file before and after."""
     found, seen = set(), set()
+    defined = {f.qualname for funcs, _ in sources for f in funcs}
     todo = sorted(unknown)
     while todo:
-        name = todo.pop().rsplit(".", 1)[-1]
+        qualname = todo.pop()
+        outer, _, name = qualname.rpartition(".")
+        if outer in defined:
+            # A function defined in another is called by it: its name
+            # (often a plain word) is not looked for anywhere else.
+            key = cmap.key(path, outer)
+            if key in cmap.executed:
+                found.add(key)
+            else:
+                todo.append(outer)
+            continue
         if name in seen:
             continue
         seen.add(name)

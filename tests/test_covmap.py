@@ -103,11 +103,27 @@ def test_a_new_function_is_reached_through_its_callers(tmp_path):
         "return os.sep", "return os.sep + str(settle())"))
     repo.run("commit", "-q", "-am", "call it")
     cmap = _map(repo)
-    # Appended after helper: the insertion's neighbour line is helper's.
+    # Added after helper, called by nothing yet: selects no test (not
+    # helper's, though it is the insertion's neighbour).
     tests, keys, _ = covmap.select(cmap, repo, repo.rev("HEAD~1"))
-    assert keys == ["nova/manager.py:helper"]
+    assert (tests, keys) == (set(), ["nova/manager.py:settle"])
     tests, keys, _ = covmap.select(cmap, repo, repo.rev("HEAD"))
     assert keys == ["nova/manager.py:helper"]
+    assert tests == {"nova.tests.unit.T.test_helper"}
+
+
+def test_lines_added_at_a_functions_end_or_to_its_decorators(tmp_path):
+    repo, path = _repo(tmp_path)
+    path.write_text(SOURCE + "    pass\n")
+    repo.run("commit", "-q", "-am", "append to helper")
+    path.write_text(path.read_text().replace(
+        "    @staticmethod\n", "    @staticmethod\n    @other\n"))
+    repo.run("commit", "-q", "-am", "decorate confirm")
+    cmap = _map(repo)
+    assert covmap.select(cmap, repo, repo.rev("HEAD~1"))[1] == [
+        "nova/manager.py:helper"]
+    assert covmap.select(cmap, repo, repo.rev("HEAD"))[1] == [
+        "nova/manager.py:Manager.confirm"]
 
 
 def test_module_level_lines(tmp_path):
@@ -165,3 +181,18 @@ def test_the_hook_switches_the_context_per_test(tmp_path):
                           cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_a_new_inner_function_selects_its_outer_one_only(tmp_path):
+    repo, path = _repo(tmp_path)
+    path.write_text(SOURCE.replace("return os.sep", "loaded = os.sep\n"
+                                   "    return loaded"))
+    repo.run("commit", "-q", "-am", "a variable of a plain name")
+    path.write_text(path.read_text().replace(
+        "x = 1\n", "def loaded():\n            return 1\n"
+        "        x = loaded()\n"))
+    repo.run("commit", "-q", "-am", "an inner function of that name")
+    tests, keys, _ = covmap.select(_map(repo), repo, repo.rev("HEAD"))
+    assert keys == ["nova/manager.py:Manager.resize",
+                    "nova/manager.py:Manager.resize.loaded"]
+    assert tests == {"nova.tests.unit.T.test_resize"}

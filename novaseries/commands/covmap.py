@@ -42,13 +42,16 @@ def add_arguments(parser):
                         help="run only this selection (a partial map, for "
                              "trying the tool; repeatable)")
     parser.add_argument("--concurrency", type=int)
+    parser.add_argument("--find", metavar="REGEX",
+                        help="with --check: name each commit's selected "
+                             "tests that match")
 
 
 def run(args, ctx):
     ok = True
     for release in pick(ctx.releases, args.releases):
         if args.check:
-            ok = check(ctx, release) and ok
+            ok = check(ctx, release, args.find) and ok
         else:
             make(ctx, release, args)
     return 0 if ok else 1
@@ -200,7 +203,7 @@ def usable(ctx, release, repo):
     return cmap, ""
 
 
-def check(ctx, release):
+def check(ctx, release, find=None):
     """Is the map usable for the series on disk? Show each commit's
     selection. Returns False if it is not."""
     log = ctx.log
@@ -212,7 +215,7 @@ def check(ctx, release):
         log.say("%s: %s" % (release.name, why))
         return False
     log.say("%s: %s: %d tests, %d functions of %d files (made in %ss)" % (
-        release.name, path.name, len(cmap.tests), len(cmap.executed),
+        release.name, path_of(ctx, release).name, len(cmap.tests), len(cmap.executed),
         len(cmap.files), cmap.made.get("seconds", "?")))
     for n, commit in enumerate(commits, 1):
         tests, keys, note = covmap.select(cmap, repo, commit)
@@ -225,4 +228,8 @@ def check(ctx, release):
                     functional, "; " + note if note else ""))
         for key in keys:
             log.write("    %s\n" % key)
+        if find:
+            found = sorted(t for t in tests if re.search(find, t))
+            log.write("    selected tests matching %s: %s\n" % (
+                find, ", ".join(found) or "none"))
     return True
