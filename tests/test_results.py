@@ -166,3 +166,13 @@ def test_a_missing_map_fails_verify(fake_verify):
     rows = [r for r in summary(project)["rows"] if r["step"] == "covmap"]
     assert [r["ok"] for r in rows] == [False]
     assert "nova-series covmap fake" in rows[0]["note"]
+
+
+def test_no_covmap_runs_without_a_map_and_says_so(fake_verify):
+    project, runs, venv = fake_verify
+    (project.root / "covmap" / "fake.json.gz").unlink()
+    assert project.cli("verify", "--no-covmap") == 0
+    rows = [r for r in summary(project)["rows"] if r["step"] == "covmap"]
+    assert [r["ok"] for r in rows] == [True]
+    assert "not used" in rows[0]["note"]
+    assert not any(runs.ids.values())
