@@ -299,8 +299,8 @@ def _callers(cmap, path, sources, unknown):
         pattern = re.compile(r"\b%s\b" % re.escape(name))
         for funcs, text in sources:
             for func in funcs:
-                if not pattern.search("\n".join(text[func.body - 1:
-                                                      func.last])):
+                body = "\n".join(text[func.body - 1:func.last])
+                if not pattern.search(body):
                     continue
                 key = cmap.key(path, func.qualname)
                 if key in cmap.executed:
