@@ -13,15 +13,16 @@ manager.py:ComputeManager._resize_instance"); a test executes it when it
 runs a line of its body (a def line runs at import, under whatever test
 imported the module first, and does not count).
 
-For a commit, `select` finds the functions of the parent's source that
-the commit's diff touches and the tests that execute any of them. A
-function the map does not know (the commit adds it, or an earlier commit
-of the series did) is reached through the functions of its file that
-name it, before or after the commit, and through theirs in turn, up to
-the functions the map knows. A changed line outside
-every function (module or class level) selects the tests of every
-function of that class or module, unless it is only imports, comments,
-blank lines or docstrings.
+For a commit, `select` finds the functions whose lines the diff removes
+(read in the parent's source) or adds (read in the commit's), decorators
+included, and the tests that execute any of them. A function the map
+does not know (the commit adds it, or an earlier commit of the series
+did) is reached through the functions of its file that name it, before
+or after the commit, and through theirs in turn, up to the functions the
+map knows (an inner function through its outer one). A changed line
+outside every function (module or class level) selects the tests of
+every function of that class or module, unless it is only imports,
+comments, blank lines or docstrings.
 """
 
 import ast

@@ -215,17 +215,17 @@ def check(ctx, release, find=None):
         log.say("%s: %s" % (release.name, why))
         return False
     log.say("%s: %s: %d tests, %d functions of %d files (made in %ss)" % (
-        release.name, path_of(ctx, release).name, len(cmap.tests), len(cmap.executed),
-        len(cmap.files), cmap.made.get("seconds", "?")))
+        release.name, path_of(ctx, release).name, len(cmap.tests),
+        len(cmap.executed), len(cmap.files), cmap.made.get("seconds", "?")))
     for n, commit in enumerate(commits, 1):
         tests, keys, note = covmap.select(cmap, repo, commit)
-        functional = sum(1 for t in tests if t.startswith(stestr.FUNCTIONAL))
+        functional, unit = stestr.split(tests)
         log.say("%s: commit %d/%d %s: %d functions changed, %d tests "
                 "(%d unit, %d functional)%s" % (
                     release.name, n, len(commits),
                     repo.out("log", "-1", "--format=%s", commit)[:50],
-                    len(keys), len(tests), len(tests) - functional,
-                    functional, "; " + note if note else ""))
+                    len(keys), len(tests), len(unit), len(functional),
+                    "; " + note if note else ""))
         for key in keys:
             log.write("    %s\n" % key)
         if find:

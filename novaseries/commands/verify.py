@@ -224,10 +224,9 @@ def verify_release(ctx, release, table, args, store):
         if cmap is None:
             return [], ""
         ids, keys, _ = covmapmod.select(cmap, repo, commit)
-        functional = sum(1 for t in ids if t.startswith(stestr.FUNCTIONAL))
+        functional, unit = stestr.split(ids)
         return sorted(ids), "; covmap: %d changed functions, %d unit + %d " \
-            "functional tests" % (len(keys), len(ids) - functional,
-                                  functional)
+            "functional tests" % (len(keys), len(unit), len(functional))
 
     if args.tip_only and commits:
         selections = selection.for_commits(repo, commits)
