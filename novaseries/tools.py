@@ -1,5 +1,6 @@
 """The tool's own venv (virtualenv, bindep, pytest) and system packages."""
 
+import fcntl
 import hashlib
 import os
 import subprocess
@@ -30,13 +31,18 @@ def ensure(paths, log):
     key = hashlib.sha256(requirements.read_bytes() +
                          sys.version.encode()).hexdigest()
     stamp = venv / "nova-series-stamp"
-    if not (stamp.exists() and stamp.read_text() == key):
-        with log.step("tool venv: installing %s into %s" % (
-                requirements.name, venv)):
-            log.run([sys.executable, "-m", "venv", "--clear", venv])
-            log.run([venv / "bin" / "pip", "install", "-r", requirements],
-                    env=pip_environ())
-        stamp.write_text(key)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    # Two commands started at once on a cold cache would both rebuild the
+    # venv and break each other's; the second waits for the first.
+    with open(venv.parent / "tools.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (stamp.exists() and stamp.read_text() == key):
+            with log.step("tool venv: installing %s into %s" % (
+                    requirements.name, venv)):
+                log.run([sys.executable, "-m", "venv", "--clear", venv])
+                log.run([venv / "bin" / "pip", "install", "-r",
+                         requirements], env=pip_environ())
+            stamp.write_text(key)
     return venv / "bin"
 
 
