@@ -6,6 +6,7 @@ apt sources already use. A pyenv shim can sit on PATH and still fail to
 run, so every candidate is run before it is taken.
 """
 
+import collections
 import glob
 import os
 import subprocess
@@ -19,16 +20,34 @@ BULLSEYE_PIN = "/etc/apt/preferences.d/nova-series-bullseye"
 DEBIAN_PACKAGES = ("python2.7", "python2.7-dev")
 
 
+# version "2.7"; full "2.7.18"; maxunicode tells a narrow build (pyenv's)
+# from a wide one (Debian's); executable is the interpreter itself, not
+# the shim or link it was called through.
+Probe = collections.namedtuple("Probe", "version full maxunicode executable")
+
+# Runs on Python 2.7 and 3; the executable is last: it may hold spaces.
+PROBE_SCRIPT = (
+    "import sys; sys.stdout.write('%d.%d %s %d %s' % ("
+    "sys.version_info[0], sys.version_info[1], sys.version.split()[0], "
+    "sys.maxunicode, sys.executable))")
+
+
+def probe(exe, timeout=30):
+    """What interpreter `exe` is, from one run of it. Raises OSError,
+    subprocess.SubprocessError or ValueError if it does not answer."""
+    out = subprocess.run([str(exe), "-c", PROBE_SCRIPT],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True, timeout=timeout, check=True).stdout
+    version, full, maxunicode, executable = out.split(" ", 3)
+    return Probe(version, full, int(maxunicode), executable)
+
+
 def answers(exe, version):
     """True when exe runs and is Python `version` (e.g. "2.7")."""
     try:
-        proc = subprocess.run(
-            [exe, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
+        return probe(exe).version == version
+    except (OSError, subprocess.SubprocessError, ValueError):
         return False
-    return proc.returncode == 0 and proc.stdout.strip() == version
 
 
 def path_candidates(version):

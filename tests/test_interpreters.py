@@ -2,6 +2,7 @@
 
 import os
 import stat
+import sys
 
 import pytest
 
@@ -106,8 +107,10 @@ def test_not_root_prints_the_commands(monkeypatch, tmp_path):
 
 
 def fake_python(path, version, works=True):
+    """An executable that answers interpreters.probe as Python `version`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = "echo %s" % version if works else "echo 'pyenv: not here' >&2; exit 127"
+    body = ("printf '%s %s.1 1114111 %s'" % (version, version, path) if works
+            else "echo 'pyenv: not here' >&2; exit 127")
     path.write_text("#!/bin/sh\n%s\n" % body)
     path.chmod(path.stat().st_mode | stat.S_IEXEC)
     return str(path)
@@ -150,3 +153,24 @@ def test_wrong_version_is_not_taken(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(UsageError, match="no working Python 3.7"):
         interpreters.find("3.7", install=False)
+
+
+def test_probe_reads_the_interpreter_itself():
+    found = interpreters.probe(sys.executable)
+    assert found.version == "%d.%d" % sys.version_info[:2]
+    assert found.full == sys.version.split()[0]
+    assert found.maxunicode == sys.maxunicode
+    assert found.executable == sys.executable
+
+
+def test_probe_keeps_an_executable_path_with_spaces(tmp_path):
+    exe = fake_python(tmp_path / "a dir" / "python2.7", "2.7")
+    assert interpreters.probe(exe) == interpreters.Probe(
+        "2.7", "2.7.1", 1114111, exe)
+
+
+def test_an_interpreter_that_answers_nonsense_is_not_taken(tmp_path):
+    exe = tmp_path / "python2.7"
+    exe.write_text("#!/bin/sh\necho 2.7\n")
+    exe.chmod(0o755)
+    assert not interpreters.answers(str(exe), "2.7")

@@ -17,10 +17,9 @@ import glob
 import os
 import re
 import sqlite3
-import subprocess
 import time
 
-from novaseries import covmap, git as gitmod, stestr
+from novaseries import covmap, git as gitmod, interpreters, stestr
 from novaseries.commands import env as envcmd
 from novaseries.commands import workspace
 from novaseries.config import pick
@@ -72,10 +71,7 @@ def series_files(ctx, release):
 def coverage_dir(ctx, venv):
     """coverage.py 5.5 for the venv's interpreter, outside the venv (its
     own constraints pin an older one, which has no contexts)."""
-    version = subprocess.run(
-        [str(venv / "bin" / "python"), "-c",
-         "import sys; print('%d.%d' % sys.version_info[:2])"],
-        stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
+    version = interpreters.probe(venv / "bin" / "python").version
     target = ctx.paths.cache / "coverage" / ("5.5-py" + version)
     if not (target / "coverage").is_dir():
         with ctx.log.step("installing %s for Python %s in %s" % (

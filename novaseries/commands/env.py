@@ -77,11 +77,9 @@ def ensure(ctx, release, env, tree, develop_tree=True):
     python = interpreters.find(env.python, log)
     # Which build matters too: wheels of a narrow (pyenv) 2.7 do not
     # install on a wide (Debian) one.
-    build_id = subprocess.run(
-        [python, "-c", "import sys; sys.stdout.write('%s %d %s' % ("
-         "sys.version.split()[0], sys.maxunicode, sys.executable))"],
-        stdout=subprocess.PIPE, text=True, check=True).stdout
-    full_version = build_id.split()[0]
+    found = interpreters.probe(python)
+    build_id = "%s %d %s" % (found.full, found.maxunicode, found.executable)
+    full_version = found.full
     venv = paths.venv(release, env)
     wheelhouse = paths.wheelhouse(release, env)
     key = key_of(build_id, release, env, tree)

@@ -19,7 +19,6 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
 
 from novaseries import interpreters, stestr, tools
 from novaseries.commands import env as envcmd
@@ -167,9 +166,7 @@ def version_for(release, name, basepython):
 def real_executable(python):
     # pyenv's shims pick the version by the name they are called with,
     # so a link of another name must point at the interpreter itself.
-    return subprocess.run(
-        [python, "-c", "import sys; sys.stdout.write(sys.executable)"],
-        stdout=subprocess.PIPE, text=True, check=True).stdout
+    return interpreters.probe(python).executable
 
 
 def shim_dir(workdir, basepython, python):
