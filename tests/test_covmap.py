@@ -74,6 +74,12 @@ def _repo(tmp_path):
     return repo, path
 
 
+def _commit(repo, path, text, message):
+    """Make `text` the module's source in a commit of its own."""
+    path.write_text(text)
+    repo.run("commit", "-q", "-am", message)
+
+
 def _map(repo):
     tests = ["nova.tests.unit.T.test_resize", "nova.tests.unit.T.test_confirm",
              "nova.tests.unit.T.test_helper"]
@@ -88,8 +94,7 @@ def _map(repo):
 
 def test_a_changed_function_selects_its_tests(tmp_path):
     repo, path = _repo(tmp_path)
-    path.write_text(SOURCE.replace("x = 1", "x = 2"))
-    repo.run("commit", "-q", "-am", "change resize")
+    _commit(repo, path, SOURCE.replace("x = 1", "x = 2"), "change resize")
     tests, keys, _ = covmap.select(_map(repo), repo, repo.rev("HEAD"))
     assert keys == ["nova/manager.py:Manager.resize"]
     assert tests == {"nova.tests.unit.T.test_resize"}
@@ -97,11 +102,9 @@ def test_a_changed_function_selects_its_tests(tmp_path):
 
 def test_a_new_function_is_reached_through_its_callers(tmp_path):
     repo, path = _repo(tmp_path)
-    path.write_text(SOURCE + "\n\ndef settle():\n    return 1\n")
-    repo.run("commit", "-q", "-am", "add settle")
-    path.write_text(path.read_text().replace(
-        "return os.sep", "return os.sep + str(settle())"))
-    repo.run("commit", "-q", "-am", "call it")
+    _commit(repo, path, SOURCE + "\n\ndef settle():\n    return 1\n", "add settle")
+    _commit(repo, path, path.read_text().replace(
+        "return os.sep", "return os.sep + str(settle())"), "call it")
     cmap = _map(repo)
     # Added after helper, called by nothing yet: selects no test (not
     # helper's, though it is the insertion's neighbour).
@@ -114,11 +117,9 @@ def test_a_new_function_is_reached_through_its_callers(tmp_path):
 
 def test_lines_added_at_a_functions_end_or_to_its_decorators(tmp_path):
     repo, path = _repo(tmp_path)
-    path.write_text(SOURCE + "    pass\n")
-    repo.run("commit", "-q", "-am", "append to helper")
-    path.write_text(path.read_text().replace(
-        "    @staticmethod\n", "    @staticmethod\n    @other\n"))
-    repo.run("commit", "-q", "-am", "decorate confirm")
+    _commit(repo, path, SOURCE + "    pass\n", "append to helper")
+    _commit(repo, path, path.read_text().replace(
+        "    @staticmethod\n", "    @staticmethod\n    @other\n"), "decorate confirm")
     cmap = _map(repo)
     assert covmap.select(cmap, repo, repo.rev("HEAD~1"))[1] == [
         "nova/manager.py:helper"]
@@ -128,12 +129,10 @@ def test_lines_added_at_a_functions_end_or_to_its_decorators(tmp_path):
 
 def test_module_level_lines(tmp_path):
     repo, path = _repo(tmp_path)
-    path.write_text(SOURCE.replace("import os", "import os\nimport re"))
-    repo.run("commit", "-q", "-am", "an import")
+    _commit(repo, path, SOURCE.replace("import os", "import os\nimport re"), "an import")
     cmap = _map(repo)
     assert covmap.select(cmap, repo, repo.rev("HEAD"))[1] == []
-    path.write_text(path.read_text().replace("LIMIT = 3", "LIMIT = 4"))
-    repo.run("commit", "-q", "-am", "a constant")
+    _commit(repo, path, path.read_text().replace("LIMIT = 3", "LIMIT = 4"), "a constant")
     assert len(covmap.select(cmap, repo, repo.rev("HEAD"))[0]) == 3
 
 
@@ -155,12 +154,10 @@ def test_a_function_an_earlier_commit_added(tmp_path):
     """Changed again later, a function the map does not know selects the
     tests of its known callers, through unknown ones in between."""
     repo, path = _repo(tmp_path)
-    path.write_text(SOURCE.replace("x = 1", "x = _settle()") +
-                    "\n\ndef _settle():\n    return _count()\n"
-                    "\n\ndef _count():\n    return 1\n")
-    repo.run("commit", "-q", "-am", "add _settle and _count")
-    path.write_text(path.read_text().replace("return 1", "return 2"))
-    repo.run("commit", "-q", "-am", "change _count")
+    _commit(repo, path, SOURCE.replace("x = 1", "x = _settle()") +
+            "\n\ndef _settle():\n    return _count()\n"
+            "\n\ndef _count():\n    return 1\n", "add _settle and _count")
+    _commit(repo, path, path.read_text().replace("return 1", "return 2"), "change _count")
     tests, keys, _ = covmap.select(_map(repo), repo, repo.rev("HEAD"))
     assert keys == ["nova/manager.py:Manager.resize",
                     "nova/manager.py:_count"]
@@ -185,13 +182,12 @@ def test_the_hook_switches_the_context_per_test(tmp_path):
 
 def test_a_new_inner_function_selects_its_outer_one_only(tmp_path):
     repo, path = _repo(tmp_path)
-    path.write_text(SOURCE.replace("return os.sep", "loaded = os.sep\n"
-                                   "    return loaded"))
-    repo.run("commit", "-q", "-am", "a variable of a plain name")
-    path.write_text(path.read_text().replace(
+    _commit(repo, path, SOURCE.replace(
+        "return os.sep", "loaded = os.sep\n    return loaded"),
+        "a variable of a plain name")
+    _commit(repo, path, path.read_text().replace(
         "x = 1\n", "def loaded():\n            return 1\n"
-        "        x = loaded()\n"))
-    repo.run("commit", "-q", "-am", "an inner function of that name")
+        "        x = loaded()\n"), "an inner function of that name")
     tests, keys, _ = covmap.select(_map(repo), repo, repo.rev("HEAD"))
     assert keys == ["nova/manager.py:Manager.resize",
                     "nova/manager.py:Manager.resize.loaded"]
