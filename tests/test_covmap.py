@@ -80,6 +80,18 @@ def _commit(repo, path, text, message):
     repo.run("commit", "-q", "-am", message)
 
 
+def _select_after(tmp_path, *edits):
+    """select()'s (tests, keys) at each commit of a repo of SOURCE that
+    makes the edits, one commit an (edit of the source, message), oldest
+    first."""
+    repo, path = _repo(tmp_path)
+    for edit, message in edits:
+        _commit(repo, path, edit(path.read_text()), message)
+    cmap = _map(repo)
+    return [covmap.select(cmap, repo, repo.rev("HEAD~%d" % back))[:2]
+            for back in reversed(range(len(edits)))]
+
+
 def _map(repo):
     tests = ["nova.tests.unit.T.test_resize", "nova.tests.unit.T.test_confirm",
              "nova.tests.unit.T.test_helper"]
@@ -101,30 +113,28 @@ def test_a_changed_function_selects_its_tests(tmp_path):
 
 
 def test_a_new_function_is_reached_through_its_callers(tmp_path):
-    repo, path = _repo(tmp_path)
-    _commit(repo, path, SOURCE + "\n\ndef settle():\n    return 1\n", "add settle")
-    _commit(repo, path, path.read_text().replace(
-        "return os.sep", "return os.sep + str(settle())"), "call it")
-    cmap = _map(repo)
+    added, called = _select_after(
+        tmp_path,
+        (lambda text: text + "\n\ndef settle():\n    return 1\n",
+         "add settle"),
+        (lambda text: text.replace(
+            "return os.sep", "return os.sep + str(settle())"), "call it"))
     # Added after helper, called by nothing yet: selects no test (not
     # helper's, though it is the insertion's neighbour).
-    tests, keys, _ = covmap.select(cmap, repo, repo.rev("HEAD~1"))
-    assert (tests, keys) == (set(), ["nova/manager.py:settle"])
-    tests, keys, _ = covmap.select(cmap, repo, repo.rev("HEAD"))
-    assert keys == ["nova/manager.py:helper"]
-    assert tests == {"nova.tests.unit.T.test_helper"}
+    assert added == (set(), ["nova/manager.py:settle"])
+    assert called == ({"nova.tests.unit.T.test_helper"},
+                      ["nova/manager.py:helper"])
 
 
 def test_lines_added_at_a_functions_end_or_to_its_decorators(tmp_path):
-    repo, path = _repo(tmp_path)
-    _commit(repo, path, SOURCE + "    pass\n", "append to helper")
-    _commit(repo, path, path.read_text().replace(
-        "    @staticmethod\n", "    @staticmethod\n    @other\n"), "decorate confirm")
-    cmap = _map(repo)
-    assert covmap.select(cmap, repo, repo.rev("HEAD~1"))[1] == [
-        "nova/manager.py:helper"]
-    assert covmap.select(cmap, repo, repo.rev("HEAD"))[1] == [
-        "nova/manager.py:Manager.confirm"]
+    appended, decorated = _select_after(
+        tmp_path,
+        (lambda text: text + "    pass\n", "append to helper"),
+        (lambda text: text.replace(
+            "    @staticmethod\n", "    @staticmethod\n    @other\n"),
+         "decorate confirm"))
+    assert appended[1] == ["nova/manager.py:helper"]
+    assert decorated[1] == ["nova/manager.py:Manager.confirm"]
 
 
 def test_module_level_lines(tmp_path):
