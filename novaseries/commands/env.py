@@ -79,19 +79,18 @@ def ensure(ctx, release, env, tree, develop_tree=True):
     # install on a wide (Debian) one.
     found = interpreters.probe(python)
     build_id = "%s %d %s" % (found.full, found.maxunicode, found.executable)
-    full_version = found.full
     venv = paths.venv(release, env)
     wheelhouse = paths.wheelhouse(release, env)
     key = key_of(build_id, release, env, tree)
     label = "%s/%s" % (release.name, env.name)
     if read(venv / STAMP) == key:
         log.say("%s: reusing %s (Python %s; constraints and requirements "
-                "unchanged)" % (label, venv, full_version))
+                "unchanged)" % (label, venv, found.full))
     else:
         why = "no venv yet" if not venv.exists() else \
             "constraints, requirements or interpreter changed"
         with log.step("%s: building %s from Python %s (%s)" % (
-                label, venv, full_version, why)):
+                label, venv, found.full, why)):
             build(ctx, release, env, python, venv, wheelhouse, key, tree)
     if develop_tree:
         develop(ctx, release, env, venv, tree)
