@@ -176,8 +176,11 @@ def develop(ctx, release, env, venv, tree):
     with ctx.log.step("%s: develop install of %s" % (label, tree)):
         # pbr would ask git for a version and write AUTHORS and ChangeLog
         # into the tree; the release's version is known, the files unwanted.
+        # --no-build-isolation: a tree with a pyproject.toml (34.0.0 on)
+        # would have pip fetch its build backend (pbr) from an index; the
+        # venv has it from the wheelhouse.
         ctx.log.run([venv / "bin" / "pip", "install", "--no-index", "--no-deps",
-                     "-e", tree],
+                     "--no-build-isolation", "-e", tree],
                     env=tools.pip_environ({"PBR_VERSION": release.version,
                                            "SKIP_GENERATE_AUTHORS": "1",
                                            "SKIP_WRITE_GIT_CHANGELOG": "1"}))
