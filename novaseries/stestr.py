@@ -13,6 +13,8 @@ from novaseries import runlog
 
 FUNCTIONAL = "nova.tests.functional"
 UNIT = "nova.tests.unit"
+# The tree's tox env of the functional tests (unit ones: pyNN, unit_env).
+FUNCTIONAL_ENV = "functional"
 
 
 @dataclasses.dataclass
@@ -70,19 +72,75 @@ def tox_config(tree):
     return parser
 
 
-def setenv(tree, venv):
-    """The [testenv] setenv of the tree's tox.ini, for this venv."""
-    values = {}
-    raw = tox_config(tree).get("testenv", "setenv", fallback="")
-    for line in raw.splitlines():
+def env_section(config, name):
+    """The section of the tox env `name`: its own, one whose name expands
+    to it (tox 4's `testenv:{unit,py3,py311}`, `testenv:functional{,-py311}`),
+    else [testenv]."""
+    if config.has_section("testenv:" + name):
+        return "testenv:" + name
+    for section in config.sections():
+        if section.startswith("testenv:") and \
+                name in expand(section[len("testenv:"):]):
+            return section
+    return "testenv"
+
+
+def expand(spec):
+    """The env names a tox section name stands for: each `{a,b}` is one
+    of its choices (`functional{,-py311}`: functional, functional-py311)."""
+    match = re.search(r"\{([^{}]*)\}", spec)
+    if not match:
+        return [spec.strip()]
+    names = []
+    for choice in match.group(1).split(","):
+        names += expand(spec[:match.start()] + choice.strip() +
+                        spec[match.end():])
+    return names
+
+
+def setenv_lines(config, section, seen=()):
+    """The setenv lines of a section, with `{[other]setenv}` replaced by
+    that section's lines; a section without setenv has [testenv]'s."""
+    if not config.has_option(section, "setenv"):
+        section = "testenv"
+    if section in seen or not config.has_option(section, "setenv"):
+        return []
+    lines = []
+    for line in config.get(section, "setenv").splitlines():
         line = line.split("#", 1)[0].strip()
+        ref = re.match(r"^\{\[([^\]]+)\]setenv\}$", line)
+        if ref:
+            lines += setenv_lines(config, ref.group(1), seen + (section,))
+        elif line:
+            lines.append(line)
+    return lines
+
+
+def setenv(tree, venv, env_name="testenv"):
+    """The setenv of the tree's tox env `env_name` (its own lines after
+    those it takes from [testenv]), for this venv."""
+    values = {}
+    config = tox_config(tree)
+    for line in setenv_lines(config, env_section(config, env_name)):
         if "=" in line:
             key, _, value = line.partition("=")
-            values[key.strip()] = value.strip().replace("{envdir}", str(venv))
+            values[key.strip()] = value.strip().replace(
+                "{envdir}", str(venv)).replace("{toxinidir}", str(tree))
     if values.get("LC_ALL", "").lower().replace("-", "") == "en_us.utf8" \
             and not locale_available("en_US.utf8"):
         values["LC_ALL"] = "C.UTF-8"
     return values
+
+
+def unit_env(venv):
+    """The tree's unit tox env for the venv's Python: py27, py311."""
+    try:
+        with open(os.path.join(str(venv), "pyvenv.cfg")) as f:
+            text = f.read()
+    except FileNotFoundError:
+        return "testenv"
+    match = re.search(r"^version(?:_info)?\s*=\s*(\d+)\.(\d+)", text, re.M)
+    return "py%s%s" % match.groups() if match else "testenv"
 
 
 def locale_available(name):
@@ -97,10 +155,12 @@ def locale_available(name):
 
 
 def functional_command(tree):
-    """(test path, group regex, option spelling) from tox -e functional."""
-    commands = tox_config(tree).get("testenv:functional", "commands")
-    match = re.search(r"stestr\s+--test-path=(\S+)\s+(--group[-_]regex)=(\S+)",
-                      commands)
+    """(test path, group regex or None, option spelling) from the tree's
+    `tox -e functional`; a tree whose stestr groups nothing has no regex."""
+    config = tox_config(tree)
+    commands = config.get(env_section(config, FUNCTIONAL_ENV), "commands")
+    match = re.search(r"stestr\s+--test-path[= ](\S+)"
+                      r"(?:\s+(--group[-_]regex)[= ](\S+))?", commands)
     return match.group(1), match.group(3), match.group(2)
 
 
@@ -170,31 +230,38 @@ def run(log, venv, tree, selections, concurrency=None, label=None,
     a regression proof needs to know) and Result.stopped says so.
     `environ` is set last (covmap's PYTHON and PYTHONPATH).
     """
-    env = dict(os.environ)
-    env.update(setenv(tree, venv))
-    env["VIRTUAL_ENV"] = str(venv)
-    # stestr starts its workers with plain `python`.
-    env["PATH"] = os.path.join(str(venv), "bin") + os.pathsep + env["PATH"]
-    env.pop("PYTHONPATH", None)
-    env.update(environ or {})
+    def environment(env_name):
+        """What tox gives the env's commands: its setenv, the venv."""
+        env = dict(os.environ)
+        env.update(setenv(tree, venv, env_name))
+        env["VIRTUAL_ENV"] = str(venv)
+        # stestr starts its workers with plain `python`.
+        env["PATH"] = os.path.join(str(venv), "bin") + os.pathsep + env["PATH"]
+        env.pop("PYTHONPATH", None)
+        env.update(environ or {})
+        return env
+
     stestr = os.path.join(str(venv), "bin", "stestr")
     jobs = ["--concurrency", str(concurrency or os.cpu_count() or 1)]
     total = Result()
     functional, unit = split(selections)
     functional_ids, unit_ids = split(not_matched(ids, selections))
-    functional_run = None
+    runs = []
     if functional or functional_ids:
         path, regex, spelling = functional_command(tree)
-        functional_run = [stestr, "--test-path=" + path,
-                          "%s=%s" % (group_option(stestr, spelling), regex),
-                          "run", *jobs]
-    unit_run = [stestr, "run", *jobs]
-    # stestr runs the listed ids that the regexes also match: the
-    # regexes and the list are two runs.
-    runs = [(functional_run, functional, None),
-            (functional_run, [], functional_ids),
-            (unit_run, unit, None), (unit_run, [], unit_ids)]
-    for argv, regexes, listed in runs:
+        argv = [stestr, "--test-path=" + path]
+        if regex:
+            argv.append("%s=%s" % (group_option(stestr, spelling), regex))
+        argv += ["run", *jobs]
+        env = environment(FUNCTIONAL_ENV)
+        # stestr runs the listed ids that the regexes also match: the
+        # regexes and the list are two runs.
+        runs += [(argv, env, functional, None),
+                 (argv, env, [], functional_ids)]
+    if unit or unit_ids:
+        argv, env = [stestr, "run", *jobs], environment(unit_env(venv))
+        runs += [(argv, env, unit, None), (argv, env, [], unit_ids)]
+    for argv, env, regexes, listed in runs:
         if not (regexes or listed) or (first_failure and total.failed):
             continue
         if listed:

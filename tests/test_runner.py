@@ -114,6 +114,88 @@ def test_setenv_and_functional_command_from_tox_ini(tmp_path):
     assert spelling == "--group_regex"
 
 
+TOX4_INI = """\
+[testenv]
+setenv =
+  LC_ALL=en_US.utf-8
+  OS_TEST_TIMEOUT=160
+
+[testenv:{unit,py3,py311}]
+setenv =
+  {[testenv]setenv}
+# unit tests fail on greenlet leaks
+  NOVA_RAISE_ON_GREENLET_LEAK=True
+
+[testenv:functional{,-py311}]
+setenv =
+  {[testenv]setenv}
+  OS_NOVA_DISABLE_EVENTLET_PATCHING=False
+  OS_TEST_TIMEOUT=300
+commands =
+  stestr --test-path=./nova/tests/functional run {posargs}
+  stestr slowest
+
+[testenv:pep8]
+commands = flake8
+"""
+
+
+def test_setenv_of_tox4_env_sections(tmp_path):
+    (tmp_path / "tox.ini").write_text(TOX4_INI)
+    unit = stestr.setenv(tmp_path, "/venv", "py311")
+    assert unit["NOVA_RAISE_ON_GREENLET_LEAK"] == "True"
+    assert unit["OS_TEST_TIMEOUT"] == "160"
+    assert "OS_NOVA_DISABLE_EVENTLET_PATCHING" not in unit
+    functional = stestr.setenv(tmp_path, "/venv", "functional")
+    assert functional["OS_NOVA_DISABLE_EVENTLET_PATCHING"] == "False"
+    # The env's own line comes after [testenv]'s, and wins.
+    assert functional["OS_TEST_TIMEOUT"] == "300"
+    # An env without a setenv of its own has [testenv]'s.
+    assert stestr.setenv(tmp_path, "/venv", "pep8") == \
+        stestr.setenv(tmp_path, "/venv")
+    assert stestr.setenv(tmp_path, "/venv", "py27") == \
+        stestr.setenv(tmp_path, "/venv")
+    assert stestr.expand("functional{,-py311}") == ["functional",
+                                                    "functional-py311"]
+
+
+def test_functional_command_without_group_regex(tmp_path):
+    (tmp_path / "tox.ini").write_text(TOX4_INI)
+    assert stestr.functional_command(tmp_path) == (
+        "./nova/tests/functional", None, None)
+
+
+def test_unit_env_from_the_venv(tmp_path):
+    assert stestr.unit_env(tmp_path) == "testenv"
+    (tmp_path / "pyvenv.cfg").write_text("home = /usr/bin\n"
+                                         "version_info = 3.11.7.final.0\n")
+    assert stestr.unit_env(tmp_path) == "py311"
+    (tmp_path / "pyvenv.cfg").write_text("version = 2.7.18\n")
+    assert stestr.unit_env(tmp_path) == "py27"
+
+
+def test_each_run_has_its_envs_setenv(tmp_path):
+    (tmp_path / "tox.ini").write_text(TOX4_INI)
+    (tmp_path / "pyvenv.cfg").write_text("version_info = 3.11.7.final.0\n")
+    ran = []
+
+    class Log:
+        dir = str(tmp_path)
+
+        def run(self, argv, env=None, **kwargs):
+            ran.append((argv[1:], env))
+            return 0, " - Passed: 1\n"
+
+    stestr.run(Log(), tmp_path, tmp_path, ["nova.tests.functional.test_a",
+                                           "nova.tests.unit.test_b"])
+    (functional, fenv), (unit, uenv) = ran
+    assert functional[:2] == ["--test-path=./nova/tests/functional", "run"]
+    assert fenv["OS_NOVA_DISABLE_EVENTLET_PATCHING"] == "False"
+    assert "OS_NOVA_DISABLE_EVENTLET_PATCHING" not in uenv
+    assert uenv["NOVA_RAISE_ON_GREENLET_LEAK"] == "True"
+    assert unit[0] == "run"
+
+
 def test_listed_ids_run_apart_from_the_regexes(tmp_path):
     """stestr runs only the listed ids its regexes also match: ids go in
     runs of their own, without the ones a regex runs anyway."""
