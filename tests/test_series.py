@@ -163,11 +163,13 @@ def test_sdist_checksum_is_checked(project, capsys):
 
 def test_the_real_release_table_loads():
     releases = config.load_releases()
-    assert list(releases) == ["stein", "rocky", "queens", "pike"]
+    assert list(releases) == ["master", "stein", "rocky", "queens", "pike"]
     assert [r.version for r in releases.values()] == \
-        ["19.0.1", "18.2.1", "17.0.12", "16.1.8"]
+        ["34.0.0", "19.0.1", "18.2.1", "17.0.12", "16.1.8"]
+    assert releases["master"].envs[0].python == "3.11"
     for release in releases.values():
-        assert release.envs[0].python == "2.7"
+        if release.name != "master":
+            assert release.envs[0].python == "2.7"
         assert release.constraints.exists()
         assert len(release.sha256) == 64
     assert releases["stein"].env("3.7").name == "py37"
