@@ -44,6 +44,9 @@ class Release:
     # basepython names of the tree's tox.ini this machine lacks, each
     # answered by the interpreter of one of the release's envs
     tox_python: dict = dataclasses.field(default_factory=dict)
+    # the release whose series this one's patches are cherry-picked
+    # from, one hop (None: not a backport)
+    backport_of: str = None
 
     @property
     def known_failures(self):
@@ -125,8 +128,28 @@ def load_releases(root=ROOT):
                 BaseFailure(test, group["reason"])
                 for group in entry.get("base_failures", ())
                 for test in group["tests"]),
-            tox_python=dict(entry.get("tox_python", {})))
+            tox_python=dict(entry.get("tox_python", {})),
+            backport_of=entry.get("backport_of"))
+    for release in releases.values():
+        newer(releases, release)      # names known, no cycle
     return releases
+
+
+def newer(releases, release):
+    """The releases `release` is a backport of, newest first, the one it
+    is picked from (its backport_of) last; [] for a release that is not
+    a backport."""
+    chain = []
+    name = release.backport_of
+    while name is not None:
+        if name not in releases:
+            raise UsageError("%s: backport_of names %s, which releases.toml "
+                             "has not" % (release.name, name))
+        if name in chain or name == release.name:
+            raise UsageError("%s: backport_of makes a cycle" % release.name)
+        chain.insert(0, name)
+        name = releases[name].backport_of
+    return chain
 
 
 def pick(releases, names):

@@ -3,6 +3,8 @@
 import os
 import shutil
 
+import pytest
+
 from novaseries import config
 
 FIX = "Fix the thing\n\nLonger story.\n\nCloses-Bug: #1825537\n"
@@ -173,6 +175,26 @@ def test_the_real_release_table_loads():
         assert release.constraints.exists()
         assert len(release.sha256) == 64
     assert releases["stein"].env("3.7").name == "py37"
+    # Backports hop by hop; master and Stein are no one's backport.
+    assert config.newer(releases, releases["pike"]) == ["stein", "rocky",
+                                                        "queens"]
+    assert config.newer(releases, releases["rocky"]) == ["stein"]
+    assert config.newer(releases, releases["stein"]) == []
+    assert config.newer(releases, releases["master"]) == []
+
+
+def test_backport_of_must_name_a_release_and_make_no_cycle(project):
+    table = (project.root / "releases.toml").read_text()
+    (project.root / "releases.toml").write_text(
+        table.replace('version = "1.0.0"', 'backport_of = "gone"\n'
+                      'version = "1.0.0"'))
+    with pytest.raises(config.UsageError, match="names gone"):
+        config.load_releases(project.root)
+    (project.root / "releases.toml").write_text(
+        table.replace('version = "1.0.0"', 'backport_of = "fake"\n'
+                      'version = "1.0.0"'))
+    with pytest.raises(config.UsageError, match="cycle"):
+        config.load_releases(project.root)
 
 
 def test_selection_of_a_commit_and_the_proof_trailer(project):

@@ -1,14 +1,15 @@
 """lint [RELEASE...]: check every patch's commit message (msglint rules).
 
-A release after the first in releases.toml is a backport branch: its
+A release with `backport_of` in releases.toml is a backport branch: its
 patches must say which commit of a newer release's series they were
-cherry-picked from, one line a hop (Queens names the Stein commit, then
-the Rocky one). Those series are materialized (deterministic SHAs) in
+cherry-picked from, one line a hop along that chain (Queens, a backport
+of Rocky, itself of Stein, names the Stein commit, then the Rocky one). Those series are materialized (deterministic SHAs) in
 scratch trees under .work/lint to know the commits and their own lines.
 """
 
 import os
 
+from novaseries import config
 from novaseries import git as gitmod
 from novaseries import msglint
 from novaseries.commands import workspace
@@ -38,8 +39,7 @@ def series_commits(ctx, release):
 
 def lint_release(ctx, release):
     """(patches checked, ["patch: problem", ...]) for one release."""
-    order = list(ctx.releases)
-    newer = order[:order.index(release.name)]
+    newer = config.newer(ctx.releases, release)
     sources = {}
     for name in newer:
         for commit, chain in series_commits(ctx, ctx.releases[name]).items():

@@ -43,7 +43,7 @@ from novaseries import selection, stestr
 from novaseries.commands import covmap as covmapcmd
 from novaseries.commands import env as envcmd
 from novaseries.commands import lint, style, workspace
-from novaseries.config import UsageError, pick
+from novaseries.config import UsageError, newer, pick
 from novaseries.runlog import CommandFailed
 
 HELP = "apply, build and test the series of every release (the main job)"
@@ -292,10 +292,10 @@ def verify_release(ctx, release, table, args, store):
     repo.run("checkout", "-q", "-f", tip)
 
     # What a reviewer checks before reading the code. The messages depend
-    # on this series and the newer ones (their commits are named).
-    order = list(ctx.releases)
+    # on this series and those it is a backport of (their commits are
+    # named).
     series = [ctx.paths.series(name)
-              for name in order[:order.index(release.name) + 1]]
+              for name in newer(ctx.releases, release) + [release.name]]
 
     def messages():
         count, problems = lint.lint_release(ctx, release)
