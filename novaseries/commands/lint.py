@@ -3,8 +3,9 @@
 A release with `backport_of` in releases.toml is a backport branch: its
 patches must say which commit of a newer release's series they were
 cherry-picked from, one line a hop along that chain (Queens, a backport
-of Rocky, itself of Stein, names the Stein commit, then the Rocky one). Those series are materialized (deterministic SHAs) in
-scratch trees under .work/lint to know the commits and their own lines.
+of Rocky, itself of Stein, names the Stein commit, then the Rocky
+one). Those series are materialized (deterministic SHAs) in scratch
+trees under .work/lint to know the commits and their own lines.
 """
 
 import os
