@@ -47,6 +47,9 @@ class Release:
     # the release whose series this one's patches are cherry-picked
     # from, one hop (None: not a backport)
     backport_of: str = None
+    # files the coverage map measures beside those the series changes
+    # (those a later patch will change: the map need not be made again)
+    measure: tuple = ()
 
     @property
     def known_failures(self):
@@ -129,7 +132,8 @@ def load_releases(root=ROOT):
                 for group in entry.get("base_failures", ())
                 for test in group["tests"]),
             tox_python=dict(entry.get("tox_python", {})),
-            backport_of=entry.get("backport_of"))
+            backport_of=entry.get("backport_of"),
+            measure=tuple(entry.get("measure", ())))
     for release in releases.values():
         newer(releases, release)      # names known, no cycle
     return releases

@@ -220,6 +220,50 @@ def split(selections):
     return functional, unit
 
 
+def environment(tree, venv, env_name, environ=None):
+    """What tox gives the env's commands: its setenv, the venv first on
+    PATH (stestr starts its workers with plain `python`); `environ` last."""
+    env = dict(os.environ)
+    env.update(setenv(tree, venv, env_name))
+    env["VIRTUAL_ENV"] = str(venv)
+    env["PATH"] = os.path.join(str(venv), "bin") + os.pathsep + env["PATH"]
+    env.pop("PYTHONPATH", None)
+    env.update(environ or {})
+    return env
+
+
+def command(tree, venv, functional, environ=None):
+    """(stestr's argv before its subcommand, environment) of the tree's
+    functional env, or of its unit env for the venv's Python."""
+    stestr = os.path.join(str(venv), "bin", "stestr")
+    if not functional:
+        return [stestr], environment(tree, venv, unit_env(venv), environ)
+    path, regex, spelling = functional_command(tree)
+    argv = [stestr, "--test-path=" + path]
+    if regex:
+        argv.append("%s=%s" % (group_option(stestr, spelling), regex))
+    return argv, environment(tree, venv, FUNCTIONAL_ENV, environ)
+
+
+def list_tests(log, venv, tree, selections, environ=None):
+    """The test ids the selections match, as `stestr list` finds them."""
+    ids = []
+    for functional, regexes in zip((True, False), split(selections)):
+        if not regexes:
+            continue
+        argv, env = command(tree, venv, functional, environ)
+        if not os.path.isdir(os.path.join(str(tree), ".stestr")):
+            # `list` reads the repository `run` makes (for its timings).
+            log.run(argv + ["init"], cwd=tree, env=env, label="stestr init")
+        code, output = log.run(argv + ["list", *regexes], cwd=tree, env=env,
+                               check=False, label="stestr list")
+        if code != 0:
+            raise runlog.CommandFailed(argv + ["list"], code, output)
+        ids += [line.strip() for line in output.splitlines()
+                if re.match(r"^nova\.tests\.\S+$", line.strip())]
+    return ids
+
+
 def run(log, venv, tree, selections, concurrency=None, label=None,
         expect_failure=False, first_failure=False, environ=None, ids=()):
     """Run the selections (regexes, as stestr takes them) and the test
@@ -230,37 +274,18 @@ def run(log, venv, tree, selections, concurrency=None, label=None,
     a regression proof needs to know) and Result.stopped says so.
     `environ` is set last (covmap's PYTHON and PYTHONPATH).
     """
-    def environment(env_name):
-        """What tox gives the env's commands: its setenv, the venv."""
-        env = dict(os.environ)
-        env.update(setenv(tree, venv, env_name))
-        env["VIRTUAL_ENV"] = str(venv)
-        # stestr starts its workers with plain `python`.
-        env["PATH"] = os.path.join(str(venv), "bin") + os.pathsep + env["PATH"]
-        env.pop("PYTHONPATH", None)
-        env.update(environ or {})
-        return env
-
-    stestr = os.path.join(str(venv), "bin", "stestr")
     jobs = ["--concurrency", str(concurrency or os.cpu_count() or 1)]
     total = Result()
-    functional, unit = split(selections)
-    functional_ids, unit_ids = split(not_matched(ids, selections))
     runs = []
-    if functional or functional_ids:
-        path, regex, spelling = functional_command(tree)
-        argv = [stestr, "--test-path=" + path]
-        if regex:
-            argv.append("%s=%s" % (group_option(stestr, spelling), regex))
-        argv += ["run", *jobs]
-        env = environment(FUNCTIONAL_ENV)
-        # stestr runs the listed ids that the regexes also match: the
-        # regexes and the list are two runs.
-        runs += [(argv, env, functional, None),
-                 (argv, env, [], functional_ids)]
-    if unit or unit_ids:
-        argv, env = [stestr, "run", *jobs], environment(unit_env(venv))
-        runs += [(argv, env, unit, None), (argv, env, [], unit_ids)]
+    # stestr runs the listed ids that the regexes also match: the
+    # regexes and the list are two runs.
+    for functional, regexes, listed in zip(
+            (True, False), split(selections),
+            split(not_matched(ids, selections))):
+        if regexes or listed:
+            argv, env = command(tree, venv, functional, environ)
+            argv += ["run", *jobs]
+            runs += [(argv, env, regexes, None), (argv, env, [], listed)]
     for argv, env, regexes, listed in runs:
         if not (regexes or listed) or (first_failure and total.failed):
             continue

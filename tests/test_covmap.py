@@ -202,3 +202,99 @@ def test_a_new_inner_function_selects_its_outer_one_only(tmp_path):
     assert keys == ["nova/manager.py:Manager.resize",
                     "nova/manager.py:Manager.resize.loaded"]
     assert tests == {"nova.tests.unit.T.test_resize"}
+
+
+def test_coverage_by_interpreter():
+    assert covmapcmd.coverage_version("2.7") == "5.5"
+    assert covmapcmd.coverage_version("3.11").startswith("7.")
+
+
+def test_chunks_keep_unit_and_functional_apart():
+    ids = ["nova.tests.unit.a.T.t%d" % n for n in range(5)] + \
+        ["nova.tests.functional.b.T.t%d" % n for n in range(3)]
+    chunks = covmapcmd.chunks_of(ids, 2)
+    assert [len(c) for c in chunks] == [2, 1, 2, 2, 1]
+    assert chunks[0][0].startswith("nova.tests.functional.")
+    assert chunks[2][0].startswith("nova.tests.unit.")
+    assert sorted(t for c in chunks for t in c) == sorted(ids)
+    assert covmapcmd.chunks_of(ids) == [sorted(ids)[:3], sorted(ids)[3:]]
+
+
+class _Log:
+    def say(self, message):
+        pass
+
+    def step(self, message):
+        import contextlib
+        return contextlib.nullcontext()
+
+
+def test_a_stopped_map_goes_on_from_its_first_unfinished_chunk(tmp_path):
+    chunks = [["t1", "t2"], ["t3"], ["t4"]]
+    ran = []
+
+    def killed_at_t3(chunk):
+        if chunk == ["t3"]:
+            raise KeyboardInterrupt     # as a kill in the middle of a run
+        ran.append(chunk)
+        return {"tests": chunk}
+
+    try:
+        covmapcmd.each_chunk(_Log(), "", tmp_path, "key", chunks,
+                             killed_at_t3)
+    except KeyboardInterrupt:
+        pass
+    assert ran == [["t1", "t2"]]
+    assert [p.suffix for p in tmp_path.iterdir()] == [".json"]
+
+    def run_one(chunk):
+        ran.append(chunk)
+        return {"tests": chunk}
+
+    done = covmapcmd.each_chunk(_Log(), "", tmp_path, "key", chunks, run_one)
+    assert ran == [["t1", "t2"], ["t3"], ["t4"]]
+    assert done == [{"tests": c} for c in chunks]
+    # Done: nothing runs again; another key (say, another venv) runs all.
+    assert covmapcmd.each_chunk(_Log(), "", tmp_path, "key", chunks,
+                                None) == done
+    ran.clear()
+    covmapcmd.each_chunk(_Log(), "", tmp_path, "other", chunks, run_one)
+    assert ran == chunks
+    # A run that broke off (no totals) keeps nothing and stops.
+    assert covmapcmd.each_chunk(_Log(), "", tmp_path, "third", chunks,
+                                lambda chunk: None) is None
+
+
+def test_chunks_merge_into_one_map():
+    chunks = [{"tests": ["b", "d"], "executed": {"f": [0], "g": [0, 1]}},
+              {"tests": ["a", "c"], "executed": {"g": [1], "h": [0]}}]
+
+    class Release:
+        name = "r"
+
+    cmap = covmapcmd.merge(Release, "tree", {"x.py": "blob"}, chunks)
+    assert cmap.tests == ["a", "b", "c", "d"]
+    assert cmap.tests_of(["f"]) == {"b"}
+    assert cmap.tests_of(["g"]) == {"b", "c", "d"}
+    assert cmap.tests_of(["h"]) == {"a"}
+    # The stored format is the one verify reads.
+    assert covmap.Map.loads(cmap.dumps()).executed == cmap.executed
+
+
+def test_the_map_measures_the_series_files_and_the_measure_list(project):
+    import types
+    from novaseries import config
+    table = (project.root / "releases.toml").read_text()
+    (project.root / "releases.toml").write_text(table.replace(
+        'constraints = "constraints/fake.txt"\n',
+        'constraints = "constraints/fake.txt"\nmeasure = ["nova/__init__.py",'
+        ' "nova/gone.py", "nova/tests/test_manager.py"]\n'))
+    release = config.load_releases(project.root)["fake"]
+    assert project.cli("workspace", "fake") == 0
+    project.commit("nova/compute/manager.py", "def finish_resize():\n"
+                   "    return 'keep'\n", "Fix\n\nCloses-Bug: #1\n")
+    assert project.cli("export", "fake") == 0
+    ctx = types.SimpleNamespace(paths=project.paths)
+    # Not tests, not what the baseline lacks.
+    assert covmapcmd.scope_of(ctx, release, project.workspace) == [
+        "nova/__init__.py", "nova/compute/manager.py"]

@@ -2,11 +2,14 @@
 
 Makes covmap/RELEASE.json.gz: on the baseline, in .work/covmap/RELEASE,
 the tree's whole unit and functional suites (or --selection) run in the
-gate's env under coverage.py 5.5 (the last release for Python 2.7,
-installed beside the venv, not in it), measuring the files the series
-changes, with a context per test (covhook/sitecustomize.py). Takes as
-long as `verify --full` and a little more; run it again when the series
-starts changing another file (`verify` says so).
+gate's env under coverage.py (5.5 on Python 2.7, its last release there;
+7.x on Python 3; installed beside the venv, not in it), measuring the
+files the series changes and those releases.toml's `measure` names, with
+a context per test (covhook/sitecustomize.py). The tests run in chunks
+whose results are kept in the cache: a run stopped at any time goes on
+from its first unfinished chunk when started again. Takes as long as
+`verify --full` and a little more; run it again when the series starts
+changing a file it does not measure (`verify` says so).
 
 --check: is each release's map made from its baseline and does it
 measure every file its series changes? Then, per commit, the changed
@@ -14,22 +17,31 @@ functions and how many tests they select.
 """
 
 import glob
+import hashlib
+import json
 import os
 import re
+import shutil
 import sqlite3
-import time
 
-from novaseries import covmap, git as gitmod, interpreters, stestr
+from novaseries import covmap, git as gitmod, interpreters, stestr, tools
 from novaseries.commands import env as envcmd
 from novaseries.commands import workspace
 from novaseries.config import pick
 
 HELP = "map which tests execute which functions of a release (for verify)"
 
-COVERAGE = "coverage==5.5"
+# coverage.py by the interpreter's major version: 5.5 is the last for
+# Python 2.7; 7.x reads 3.11's byte code (same data schema and contexts).
+COVERAGE = {"2": "5.5", "3": "7.15.4"}
 HOOK = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))), "covhook")
 PATCHED = re.compile(r"^diff --git a/(\S+) b/", re.M)
+# Tests a chunk: a killed run loses at most one chunk. A functional test
+# takes about ten times a unit test's time.
+CHUNK = {"unit": 2000, "functional": 200}
+# What a stored chunk result looks like; a change of it throws them away.
+CHUNK_FORMAT = 1
 
 
 def add_arguments(parser):
@@ -41,6 +53,9 @@ def add_arguments(parser):
                         help="run only this selection (a partial map, for "
                              "trying the tool; repeatable)")
     parser.add_argument("--concurrency", type=int)
+    parser.add_argument("--chunk-size", type=int, metavar="N",
+                        help="tests a chunk (default: %(unit)d unit, "
+                             "%(functional)d functional)" % CHUNK)
     parser.add_argument("--find", metavar="REGEX",
                         help="with --check: name each commit's selected "
                              "tests that match")
@@ -52,7 +67,7 @@ def run(args, ctx):
         if args.check:
             ok = check(ctx, release, args.find) and ok
         else:
-            make(ctx, release, args)
+            ok = make(ctx, release, args) and ok
     return 0 if ok else 1
 
 
@@ -68,79 +83,187 @@ def series_files(ctx, release):
     return found
 
 
+def scope_of(ctx, release, tree):
+    """The files a map measures: Nova's code that the series changes or
+    releases.toml's `measure` names, as far as the baseline has it."""
+    wanted = series_files(ctx, release) | set(release.measure)
+    return sorted(p for p in wanted
+                  if covmap.in_scope(p) and os.path.isfile(tree / p))
+
+
+def coverage_version(python_version):
+    return COVERAGE[python_version.split(".")[0]]
+
+
 def coverage_dir(ctx, venv):
-    """coverage.py 5.5 for the venv's interpreter, outside the venv (its
-    own constraints pin an older one, which has no contexts)."""
-    version = interpreters.probe(venv / "bin" / "python").version
-    target = ctx.paths.cache / "coverage" / ("5.5-py" + version)
+    """(folder, version) of the coverage.py for the venv's interpreter,
+    outside the venv (the release's own pins may have another, or one
+    without contexts)."""
+    python = interpreters.probe(venv / "bin" / "python").version
+    version = coverage_version(python)
+    target = ctx.paths.cache / "coverage" / ("%s-py%s" % (version, python))
     if not (target / "coverage").is_dir():
-        with ctx.log.step("installing %s for Python %s in %s" % (
-                COVERAGE, version, target)):
+        with ctx.log.step("installing coverage %s for Python %s in %s" % (
+                version, python, target)):
             ctx.log.run([str(venv / "bin" / "pip"), "install", "-q",
-                         "--no-deps", "--target", str(target), COVERAGE])
-    return target
+                         "--no-deps", "--target", str(target),
+                         "coverage==" + version],
+                        env=tools.pip_environ())
+    return target, version
+
+
+def chunks_of(ids, size=None):
+    """The test ids in chunks: sorted, unit and functional apart, at most
+    `size` (else CHUNK's size of their kind) a chunk."""
+    chunks = []
+    for kind, part in zip(("functional", "unit"), stestr.split(sorted(ids))):
+        step = size or CHUNK[kind]
+        chunks += [part[i:i + step] for i in range(0, len(part), step)]
+    return chunks
+
+
+def digest(*parts):
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()
+                          ).hexdigest()
 
 
 def make(ctx, release, args):
+    """Make the release's map, chunk by chunk. A chunk's result is kept
+    in the cache under a key of all it depends on (the baseline, what is
+    measured, the coverage.py, the venv, the chunk's tests), so that a
+    run stopped at any time goes on from the first unfinished chunk."""
     log = ctx.log
     tree = ctx.paths.work / "covmap" / release.name
     with log.step("%s: the baseline in %s" % (release.name, tree)):
         workspace.prepare(ctx, release, tree, discard=True, series=False)
     repo = gitmod.Git(tree)
-    scope = sorted(p for p in series_files(ctx, release)
-                   if covmap.in_scope(p) and os.path.isfile(tree / p))
+    baseline_tree = repo.out("rev-parse", gitmod.BASELINE_TAG + "^{tree}")
+    scope = scope_of(ctx, release, tree)
+    files = {p: repo.out("rev-parse", "%s:%s" % (gitmod.BASELINE_TAG, p))
+             for p in scope}
     gate = release.envs[0]
     venv = envcmd.ensure(ctx, release, gate, tree)
+    cov_dir, cov_version = coverage_dir(ctx, venv)
     data = tree / ".covmap-data"
-    if data.exists():
-        for old in data.iterdir():
-            old.unlink()
-    data.mkdir(exist_ok=True)
     rcfile = data / "coveragerc"
+    environ = {
+        # stestr starts its workers as `${PYTHON:-python} -m subunit.run`.
+        "PYTHON": "python -m coverage run --rcfile=%s" % rcfile,
+        "PYTHONPATH": os.pathsep.join([HOOK, str(cov_dir)]),
+    }
+    selections = args.selection or [stestr.UNIT, stestr.FUNCTIONAL]
+    with log.step("%s: listing the tests of %s" % (release.name,
+                                                   " ".join(selections))):
+        chunks = chunks_of(stestr.list_tests(log, venv, tree, selections),
+                           args.chunk_size)
+    with open(os.path.join(HOOK, "sitecustomize.py"), "rb") as f:
+        hook = f.read().decode()
+    common = digest(CHUNK_FORMAT, baseline_tree, files, cov_version,
+                    envcmd.read(venv / envcmd.STAMP), hook)
+    store = ctx.paths.cache / "covmap" / release.name
+
+    def run_one(chunk):
+        return run_chunk(ctx, release, tree, venv, data, rcfile, scope,
+                         chunk, environ, args.concurrency)
+
+    done = each_chunk(log, "%s: " % release.name, store, common, chunks,
+                      run_one, "under coverage (%d files)" % len(scope))
+    if done is None:
+        return False
+    cmap = merge(release, baseline_tree, files, done)
+    cmap.made = {"selections": selections,
+                 "passed": sum(c["passed"] for c in done),
+                 "failed": sum(c["failed"] for c in done),
+                 "skipped": sum(c["skipped"] for c in done),
+                 "seconds": round(sum(c["seconds"] for c in done)),
+                 "coverage": "coverage==" + cov_version, "env": gate.name,
+                 "chunks": len(done)}
+    path = path_of(ctx, release)
+    cmap.save(path)
+    made = cmap.made
+    log.say("%s: %s: %d tests (%d passed, %d failed, %d skipped) in %ds, "
+            "%d functions of %d files executed; %d KiB" % (
+                release.name, path, len(cmap.tests), made["passed"],
+                made["failed"], made["skipped"], made["seconds"],
+                len(cmap.executed), len(scope), path.stat().st_size // 1024))
+    failures = [t for c in done for t in c["failures"]]
+    if failures:
+        log.say("%s: failed under coverage (still mapped): %s" % (
+            release.name, ", ".join(failures[:20])))
+    return True
+
+
+def each_chunk(log, prefix, store, common, chunks, run_one, doing=""):
+    """Each chunk's result: the one kept in `store` under a key of the
+    chunk's tests and `common` (all else it depends on), else what
+    run_one(chunk) returns, kept there at once. None if a run broke off
+    (what ran before it is kept)."""
+    store.mkdir(parents=True, exist_ok=True)
+    done = []
+    for n, chunk in enumerate(chunks, 1):
+        path = store / ("%s.json" % digest(common, chunk)[:32])
+        label = "%schunk %d/%d (%d tests from %s)" % (
+            prefix, n, len(chunks), len(chunk), chunk[0])
+        if path.exists():
+            with open(path) as f:
+                done.append(json.load(f))
+            log.say("%s: done in an earlier run" % label)
+            continue
+        with log.step("%s %s" % (label, doing)):
+            found = run_one(chunk)
+        if found is None:
+            return None
+        # Written whole or not at all: a kill leaves no half chunk.
+        with open(str(path) + ".tmp", "w") as f:
+            json.dump(found, f)
+        os.replace(str(path) + ".tmp", path)
+        done.append(found)
+    return done
+
+
+def run_chunk(ctx, release, tree, venv, data, rcfile, scope, chunk, environ,
+              concurrency):
+    """One chunk's tests under coverage: {"tests", "executed" (function
+    key -> indexes into tests), counts}, or None if the run broke off."""
+    if data.exists():
+        shutil.rmtree(data)
+    data.mkdir()
     rcfile.write_text("[run]\nparallel = True\ndata_file = %s\n"
                       "include =\n%s\n" % (
                           data / ".coverage",
                           "\n".join("    %s" % (tree / p) for p in scope)))
-    environ = {
-        # stestr starts its workers as `${PYTHON:-python} -m subunit.run`.
-        "PYTHON": "python -m coverage run --rcfile=%s" % rcfile,
-        "PYTHONPATH": os.pathsep.join([HOOK, str(coverage_dir(ctx, venv))]),
-    }
-    selections = args.selection or [stestr.UNIT, stestr.FUNCTIONAL]
-    began = time.monotonic()
-    result = stestr.Result()
-    for sel in selections:
-        with log.step("%s: %s under coverage (%d files)" % (
-                release.name, sel, len(scope))):
-            result.add(stestr.run(log, venv, tree, [sel],
-                                  concurrency=args.concurrency,
-                                  expect_failure=True, environ=environ,
-                                  label="%s covmap" % release.name))
-    seconds = time.monotonic() - began
+    result = stestr.run(ctx.log, venv, tree, [], concurrency=concurrency,
+                        expect_failure=True, environ=environ, ids=chunk,
+                        label="%s covmap" % release.name)
     tests = sorted(stestr.test_ids(result.output))
-    with log.step("%s: reading %d coverage files" % (
-            release.name, len(glob.glob(str(data / ".coverage.*"))))):
-        executed = read_data(tree, data, scope, tests)
-    cmap = covmap.Map(
-        release=release.name,
-        baseline_tree=repo.out("rev-parse", gitmod.BASELINE_TAG + "^{tree}"),
-        files={p: repo.out("rev-parse", "%s:%s" % (gitmod.BASELINE_TAG, p))
-               for p in scope},
-        tests=tests, executed=executed,
-        made={"selections": selections, "passed": result.passed,
-              "failed": result.failed, "skipped": result.skipped,
-              "seconds": round(seconds), "coverage": COVERAGE,
-              "env": gate.name})
-    path = path_of(ctx, release)
-    cmap.save(path)
-    log.say("%s: %s: %d tests (%d passed, %d failed, %d skipped) in %.0fs, "
-            "%d functions of %d files executed; %d KiB" % (
-                release.name, path, len(tests), result.passed, result.failed,
-                result.skipped, seconds, len(executed), len(scope),
-                path.stat().st_size // 1024))
-    if result.failures:
-        log.say("%s: failed under coverage (still mapped): %s" % (
-            release.name, ", ".join(result.failures[:20])))
+    if not stestr.TOTAL.search(result.output) or not tests:
+        ctx.log.say("%s: the chunk's run ended without stestr's totals "
+                    "(exit %d); nothing kept, run covmap again" % (
+                        release.name, result.returncode))
+        return None
+    missing = len(set(chunk) - set(tests))
+    if missing:
+        ctx.log.say("%s: %d listed tests did not report (kept as they ran)"
+                    % (release.name, missing))
+    executed = read_data(tree, data, scope, tests)
+    return {"tests": tests,
+            "executed": {k: sorted(v) for k, v in executed.items()},
+            "passed": result.passed, "failed": result.failed,
+            "skipped": result.skipped, "failures": result.failures,
+            "seconds": result.seconds}
+
+
+def merge(release, baseline_tree, files, chunks):
+    """One map of the chunks' results."""
+    tests = sorted({t for c in chunks for t in c["tests"]})
+    index = {t: i for i, t in enumerate(tests)}
+    executed = {}
+    for chunk in chunks:
+        for key, indexes in chunk["executed"].items():
+            executed.setdefault(key, set()).update(
+                index[chunk["tests"][i]] for i in indexes)
+    return covmap.Map(release=release.name, baseline_tree=baseline_tree,
+                      files=files, tests=tests, executed=executed)
 
 
 def numbits_lines(blob):
