@@ -50,6 +50,10 @@ class Release:
     # files the coverage map measures beside those the series changes
     # (those a later patch will change: the map need not be made again)
     measure: tuple = ()
+    # keys of the tree's tox env sections that `nova-series tox` replaces
+    # ({env: {key: value}}), in a copy of tox.ini, for an env that cannot
+    # run here as it is written
+    tox_envs: dict = dataclasses.field(default_factory=dict)
 
     @property
     def known_failures(self):
@@ -133,7 +137,9 @@ def load_releases(root=ROOT):
                 for test in group["tests"]),
             tox_python=dict(entry.get("tox_python", {})),
             backport_of=entry.get("backport_of"),
-            measure=tuple(entry.get("measure", ())))
+            measure=tuple(entry.get("measure", ())),
+            tox_envs={env: dict(keys) for env, keys in
+                      entry.get("tox_envs", {}).items()})
     for release in releases.values():
         newer(releases, release)      # names known, no cycle
     return releases

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+from novaseries import interpreters
 from novaseries.config import UsageError
 
 
@@ -26,20 +27,40 @@ def pip_environ(extra=None):
 
 def ensure(paths, log):
     """Path of the tool venv's bin/, built or refreshed when needed."""
-    venv = paths.tools()
-    requirements = paths.root / "requirements-tools.txt"
-    key = hashlib.sha256(requirements.read_bytes() +
-                         sys.version.encode()).hexdigest()
+    return ensure_venv(paths, log, paths.tools(),
+                       paths.root / "requirements-tools.txt")
+
+
+def ensure_tox4(paths, log, python):
+    """bin/ of a venv on `python` (a release's interpreter: tox's own
+    answers the envs that name no basepython) with the tox 4 of
+    requirements-tox4.txt, for the trees whose tox.ini asks for tox 4."""
+    version = interpreters.probe(python).version
+    return ensure_venv(paths, log, paths.cache / ("tox4-py" + version),
+                       paths.root / "requirements-tox4.txt", python)
+
+
+def ensure_venv(paths, log, venv, requirements, python=None):
+    """bin/ of a venv at `venv` holding `requirements`, built from
+    PyPI when the file or the interpreter changed."""
+    python = python or sys.executable
+    # sys.version of the interpreter the venv is made from.
+    version = subprocess.run([str(python), "-c",
+                              "import sys; print(sys.version)"],
+                             stdout=subprocess.PIPE, text=True,
+                             check=True).stdout
+    key = hashlib.sha256(requirements.read_bytes() + version.strip().encode()
+                         ).hexdigest()
     stamp = venv / "nova-series-stamp"
     venv.parent.mkdir(parents=True, exist_ok=True)
     # Two commands started at once on a cold cache would both rebuild the
     # venv and break each other's; the second waits for the first.
-    with open(venv.parent / "tools.lock", "w") as lock:
+    with open(venv.parent / (venv.name + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (stamp.exists() and stamp.read_text() == key):
             with log.step("tool venv: installing %s into %s" % (
                     requirements.name, venv)):
-                log.run([sys.executable, "-m", "venv", "--clear", venv])
+                log.run([python, "-m", "venv", "--clear", venv])
                 log.run([venv / "bin" / "pip", "install", "-r",
                          requirements], env=pip_environ())
             stamp.write_text(key)

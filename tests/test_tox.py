@@ -164,3 +164,90 @@ def test_a_mapped_name_is_rewritten_in_a_copy_beside_tox_ini(tmp_path):
     assert "python3.55" in text
     # The tree's own file is left as it is.
     assert "python3.5\n" in (tmp_path / "tox.ini").read_text()
+
+
+TOX4_INI = """\
+[tox]
+minversion = 4.28.0
+
+[testenv]
+constraints =
+  {env:TOX_CONSTRAINTS_FILE:https://example.org/constraints}
+extras =
+  zvm
+  vmware
+
+[testenv:functional{,-py311}]
+setenv =
+  {[testenv]setenv}
+
+[testenv:pep8]
+description =
+  Run style checks.
+deps =
+  pre-commit
+# a comment of deps
+  {[testenv:mypy]deps}
+commands =
+  pre-commit run --all-files
+  {[testenv:mypy]commands}
+
+[testenv:mypy]
+commands =
+  mypy
+"""
+
+
+def test_the_tree_says_which_tox():
+    assert tox.tox_major(tox_config(TOX4_INI)) == 4
+    assert tox.tox_major(tox_config("[tox]\nminversion = 3.1.1\n")) == 3
+    assert tox.tox_major(tox_config(TOX_INI)) == 3
+
+
+def test_tox4_answers_an_env_without_basepython_with_its_own():
+    parsed = tox_config(TOX4_INI)
+    assert tox.basepython_of(parsed, "functional", own="python3.11") == \
+        "python3.11"
+    assert tox.basepython_of(parsed, "py311", own="python3.11") == \
+        "python3.11"
+    with pytest.raises(config.UsageError):
+        tox.basepython_of(parsed, "functional")
+
+
+def test_tox4_gets_the_pins_and_passes_pbr_its_version(tmp_path):
+    paths = config.Paths(tmp_path, tmp_path / "work", tmp_path / "cache")
+    rel = release()
+    environ = tox.tox_environ(paths, rel, rel.envs[0], tmp_path / "bin")
+    assert environ["TOX_CONSTRAINTS_FILE"] == "/pins/fake.txt"
+    assert tox.tox4_overrides() == [
+        "-x", "testenv.pass_env+=PBR_VERSION,SKIP_GENERATE_AUTHORS,"
+        "SKIP_WRITE_GIT_CHANGELOG"]
+    assert tox.tox4_overrides(tmp_path)[1].endswith(",LOCPATH")
+
+
+def test_an_envs_keys_are_replaced_in_the_copy(tmp_path):
+    (tmp_path / "tox.ini").write_text(TOX4_INI)
+    path = tox.mapped_ini(tmp_path, None, None, {"testenv:pep8": {
+        "deps": "-r{toxinidir}/test-requirements.txt", "extras": "",
+        "commands": "flake8 {posargs}"}})
+    parsed = tox_config(pathlib.Path(path).read_text())
+    assert parsed.get("testenv:pep8", "deps").strip() == \
+        "-r{toxinidir}/test-requirements.txt"
+    assert parsed.get("testenv:pep8", "commands").strip() == \
+        "flake8 {posargs}"
+    assert parsed.get("testenv:pep8", "extras").strip() == ""
+    assert parsed.get("testenv:pep8", "description").strip() == \
+        "Run style checks."
+    # Other sections, and the tree's own file, stay as they are.
+    assert parsed.get("testenv:mypy", "commands").strip() == "mypy"
+    assert "pre-commit" in (tmp_path / "tox.ini").read_text()
+    assert "pre-commit" not in pathlib.Path(path).read_text()
+    # An env of no section of its own gets one.
+    text = tox.replace_keys(TOX4_INI, "testenv:docs", {"commands": "true"})
+    assert tox_config(text).get("testenv:docs", "commands").strip() == "true"
+
+
+def test_the_real_master_pep8_runs_flake8_from_the_wheels():
+    master = config.load_releases()["master"]
+    assert master.tox_envs["pep8"]["commands"].startswith("flake8 ")
+    assert "pre-commit" not in master.tox_envs["pep8"]["deps"]

@@ -1,10 +1,15 @@
 """tox RELEASE [-e ENV...] [-- ARGS]: the tree's own tox.ini, offline.
 
-Runs the materialized tree's tox envs with a tox of the releases' era
-(3.x, from the tool venv) and nothing fetched: the tree's constraints
-URL is answered by the release's pin file (tox.ini reads
-UPPER_CONSTRAINTS_FILE), pip installs from the release's wheelhouse
-with --no-index, virtualenv seeds from its own wheels. Each tox env's
+Runs the materialized tree's tox envs with a tox of the tree's era and
+nothing fetched: tox 3.28 from the tool venv, or, for a tree whose
+tox.ini asks for tox 4 ([tox] minversion), the tox 4 of
+requirements-tox4.txt in a venv of its own in the cache, made on the
+release's gate interpreter (so that tox's own interpreter, which answers
+an env that names no basepython, is the release's). The tree's
+constraints URL is answered by the release's pin file (tox.ini reads
+UPPER_CONSTRAINTS_FILE, or TOX_CONSTRAINTS_FILE in tox 4's `constraints`),
+pip installs from the release's wheelhouse with --no-index, virtualenv
+seeds from its own wheels. Each tox env's
 basepython is answered by the release's interpreter of that version;
 a name this machine lacks (Rocky's python3.5) or that tox would answer
 with its own interpreter (Stein's python3) is mapped by the release's
@@ -48,23 +53,46 @@ def run(args, ctx):
     tree = args.tree or ctx.paths.workspace(release.name)
     if not os.path.isdir(tree):
         workspace.prepare(ctx, release, tree)
-    tox = tools.ensure(ctx.paths, ctx.log) / "tox"
+    config = stestr.tox_config(tree)
+    major = tox_major(config)
+    own = None
+    if major == 4:
+        own = real_executable(interpreters.find(release.envs[0].python,
+                                                ctx.log))
+        tox = tools.ensure_tox4(ctx.paths, ctx.log, own) / "tox"
+    else:
+        tox = tools.ensure(ctx.paths, ctx.log) / "tox"
     workdir = tox_workdir(ctx.paths, release, tree)
     failed = 0
     for name in args.envs or ["functional"]:
-        basepython = basepython_of(stestr.tox_config(tree), name)
+        basepython = basepython_of(
+            config, name,
+            own="python" + release.envs[0].python if own else None)
         env, python, mapped = interpreter_for(ctx, release, name, basepython)
         # The env's wheels exist once its venv was built: env builds it
         # (online the first time), so tox itself never needs the network.
         envcmd.ensure(ctx, release, env, tree, develop_tree=False)
         ini = os.path.join(str(tree), "tox.ini")
+        replaced = release.tox_envs.get(name, {})
+        if replaced:
+            ctx.log.say("%s: tox -e %s: releases.toml replaces its %s (tox "
+                        "reads %s)" % (release.name, name,
+                                       ", ".join(sorted(replaced)),
+                                       MAPPED_INI))
+        if mapped or replaced:
+            section = stestr.env_section(config, name)
+            if section == "testenv":        # an env of no section of its own
+                section = "testenv:" + name
+            ini = mapped_ini(tree, basepython if mapped else None,
+                             "python" + env.python, {section: replaced})
         if mapped:
-            ini = mapped_ini(tree, basepython, "python" + env.python)
             basepython = "python" + env.python
         shims = shim_dir(workdir, basepython, python)
-        environ = tox_environ(ctx.paths, release, env, shims,
-                              locale_dir(ctx, workdir))
+        locpath = locale_dir(ctx, workdir)
+        environ = tox_environ(ctx.paths, release, env, shims, locpath)
         argv = [str(tox), "-c", ini, "--workdir", str(workdir), "-e", name]
+        if major == 4:
+            argv += tox4_overrides(locpath)
         if args.recreate:
             argv.append("--recreate")
         if args.posargs:
@@ -79,7 +107,7 @@ def run(args, ctx):
                                            check=False,
                                            label="tox -e " + name)
         finally:
-            if mapped:
+            if mapped or replaced:
                 os.unlink(ini)
         ok = code == 0
         ctx.log.say("%s: tox -e %s: %s%s" % (
@@ -97,9 +125,18 @@ def tox_workdir(paths, release, tree):
     return paths.cache / "tox" / ("%s-%s" % (release.name, digest[:12]))
 
 
-def basepython_of(config, name):
-    """The interpreter tox 3 would ask for to build the env `name`."""
-    section = "testenv:" + name
+def tox_major(config):
+    """4 when the tree's tox.ini asks for tox 4 or later, else 3."""
+    minversion = config.get("tox", "minversion", fallback="")
+    match = re.match(r"\s*(\d+)", minversion)
+    return 4 if match and int(match.group(1)) >= 4 else 3
+
+
+def basepython_of(config, name, own=None):
+    """The interpreter tox would ask for to build the env `name`; `own`
+    names tox's own interpreter, which tox 4 takes when no basepython is
+    given (tox 3's is the tool venv's, no release's)."""
+    section = stestr.env_section(config, name)
     factor = re.match(r"^py(\d)(\d+)$", name)
     if factor:
         # A pyNN env's own factor wins (ignore_basepython_conflict).
@@ -109,8 +146,21 @@ def basepython_of(config, name):
         return config.get(section, "basepython").strip()
     if config.has_option("testenv", "basepython"):
         return config.get("testenv", "basepython").strip()
+    if own:
+        return own
     raise UsageError("tox env %s names no basepython (tox would use its own "
                      "interpreter, which no release venv matches)" % name)
+
+
+# What tox 4 passes to an env's commands and installs only when told
+# (tox 3 reads TOX_TESTENV_PASSENV): pbr's version and switches.
+PASS_ENV = ("PBR_VERSION", "SKIP_GENERATE_AUTHORS", "SKIP_WRITE_GIT_CHANGELOG")
+
+
+def tox4_overrides(locpath=None):
+    """tox 4 command line overrides: pass the variables tox_environ sets."""
+    names = PASS_ENV + (("LOCPATH",) if locpath is not None else ())
+    return ["-x", "testenv.pass_env+=" + ",".join(names)]
 
 
 def interpreter_for(ctx, release, name, basepython):
@@ -129,8 +179,10 @@ def interpreter_for(ctx, release, name, basepython):
 MAPPED_INI = ".nova-series-tox.ini"
 
 
-def mapped_ini(tree, basepython, replacement):
-    """A copy of the tree's tox.ini beside it, `basepython` replaced.
+def mapped_ini(tree, basepython, replacement, sections=None):
+    """A copy of the tree's tox.ini beside it, `basepython` (if not None)
+    replaced, and in each of `sections` ({section: {key: value}}) those
+    keys replaced.
 
     tox 3 checks that an interpreter is the version its name says, and
     answers a bare python3 with its own; so the name itself changes.
@@ -138,13 +190,47 @@ def mapped_ini(tree, basepython, replacement):
     """
     with open(os.path.join(str(tree), "tox.ini")) as f:
         text = f.read()
-    pattern = r"^(basepython\s*=\s*)%s\s*$" % re.escape(basepython)
-    text = re.sub(pattern, lambda m: m.group(1) + replacement, text,
-                  flags=re.M)
+    if basepython is not None:
+        pattern = r"^(basepython\s*=\s*)%s\s*$" % re.escape(basepython)
+        text = re.sub(pattern, lambda m: m.group(1) + replacement, text,
+                      flags=re.M)
+    for section, values in (sections or {}).items():
+        if values:
+            text = replace_keys(text, section, values)
     path = os.path.join(str(tree), MAPPED_INI)
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def replace_keys(text, section, values):
+    """tox.ini's text with the keys of `values` in [section] replaced
+    (a key's continuation lines and comments go with it); the section
+    is added if the file has none."""
+    lines = text.splitlines()
+    start = next((n for n, line in enumerate(lines)
+                  if line.strip() == "[%s]" % section), None)
+    if start is None:
+        lines += ["", "[%s]" % section]
+        start = len(lines) - 1
+    end = next((n for n in range(start + 1, len(lines))
+                if lines[n].startswith("[")), len(lines))
+    kept, dropping = [], False
+    for line in lines[start + 1:end]:
+        key = re.match(r"^([A-Za-z_]+)\s*=", line)
+        if key:
+            dropping = key.group(1) in values
+        elif line.strip() and not line[0].isspace() and \
+                not line.startswith("#"):
+            dropping = False
+        if not dropping:
+            kept.append(line)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    for key, value in values.items():
+        kept.append("%s =%s" % (key, "".join("\n  " + part for part in
+                                             value.splitlines())))
+    return "\n".join(lines[:start + 1] + kept + [""] + lines[end:]) + "\n"
 
 
 def version_for(release, name, basepython):
@@ -212,6 +298,8 @@ def tox_environ(paths, release, env, shims, locpath=None):
         "PATH": "%s%s%s" % (shims, os.pathsep, os.environ.get("PATH", "")),
         # The tree's install_command: pip install -c$UPPER_CONSTRAINTS_FILE
         "UPPER_CONSTRAINTS_FILE": str(release.constraints),
+        # tox 4's `constraints = {env:TOX_CONSTRAINTS_FILE:<url>}`
+        "TOX_CONSTRAINTS_FILE": str(release.constraints),
         "PIP_NO_INDEX": "1",
         "PIP_FIND_LINKS": str(paths.wheelhouse(release, env)),
         # As env's develop install: pbr need not ask git for a version,
