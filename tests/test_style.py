@@ -50,3 +50,37 @@ def test_no_note_no_lint(project, tmp_path):
     project.cli("workspace", "fake")
     ok, note = style.reno_lint(Ctx(tmp_path), None, project.workspace)
     assert ok and note == "the series adds no release note"
+
+
+class Release:
+    name = "fake"
+
+
+def tree_whose_own_notes_break_reno(project, series_note):
+    """A tree whose released notes share one UID (as 34.0.0's two
+    *-a1b2c3d4e5f67890.yaml do), then a series note."""
+    project.cli("workspace", "fake")
+    for name in ("one", "two"):
+        project.commit("releasenotes/notes/%s-a1b2c3d4e5f67890.yaml" % name,
+                       GOOD, "Released note %s\n" % name)
+    # Both released in one commit: move the baseline over them.
+    project.git("reset", "-q", "--soft", "HEAD~2")
+    project.commit("releasenotes/notes/two-a1b2c3d4e5f67890.yaml", GOOD,
+                   "The released notes\n")
+    project.git("tag", "-f", "baseline")
+    project.commit("releasenotes/notes/bug-1825537-0123456789abcdef.yaml",
+                   series_note, "Add a note\n")
+    return project.workspace
+
+
+def test_the_series_notes_alone_when_the_trees_own_break_reno(project,
+                                                              tmp_path):
+    tree = tree_whose_own_notes_break_reno(project, GOOD)
+    ok, note = style.reno_lint(Ctx(tmp_path), Release, tree)
+    assert ok, note
+    assert "alone" in note
+    project.commit("releasenotes/notes/bug-1825537-0123456789abcdef.yaml",
+                   BAD, "Break the note\n")
+    ok, note = style.reno_lint(Ctx(tmp_path), Release, tree)
+    assert not ok
+    assert "bug-1825537-0123456789abcdef.yaml" in note
