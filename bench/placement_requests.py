@@ -10,9 +10,10 @@ A benchmark, not a test: it reports, it asserts nothing. For RELEASE
     base    .work/bench/RELEASE-base, the tag `baseline` of that workspace
             (git archive; kept while the tag does not move)
 
-runs bench/placement_scenario.py in each of them with the release's Python
-2.7 venv (<cache>/venvs/RELEASE-py27, cache = $NOVA_SERIES_CACHE or
-~/.cache/nova-series), one scenario at a time, and prints for each failure
+runs bench/placement_scenario.py in each of them with the venv of the
+release's gate env (<cache>/venvs/RELEASE-py27, master-py311; cache =
+$NOVA_SERIES_CACHE or ~/.cache/nova-series) and the setenv of the tree's
+functional tox env, one scenario at a time, and prints for each failure
 scenario (one step of a cross-host resize fails: prep_resize, resize_instance
 before the host switch, the cast of finish_resize after it, finish_migration
 in finish_resize; or reverting the resize fails: destroy in revert_resize,
@@ -43,6 +44,9 @@ import tarfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from novaseries import config, stestr  # noqa: E402
 SCENARIO_SCRIPT = ROOT / "bench" / "placement_scenario.py"
 SCENARIOS = {
     "fail-prep-resize": "prep_resize raises on the destination",
@@ -134,9 +138,12 @@ def prepare_base_tree(release, series_tree):
     return tree
 
 
-def scenario_env(venv):
+def scenario_env(venv, tree):
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
+    # As the tree's `tox -e functional` runs its tests (34.0.0 says there
+    # whether eventlet patches).
+    env.update(stestr.setenv(tree, venv, stestr.FUNCTIONAL_ENV))
     env["LC_ALL"] = "C.UTF-8"
     env["OS_TEST_TIMEOUT"] = "160"
     env["VIRTUAL_ENV"] = str(venv)
@@ -149,7 +156,7 @@ def run_scenario(venv, tree, scenario):
     try:
         done = subprocess.run(
             [str(venv / "bin" / "python"), str(SCENARIO_SCRIPT), scenario],
-            cwd=tree, env=scenario_env(venv), stdout=subprocess.PIPE,
+            cwd=tree, env=scenario_env(venv, tree), stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True, timeout=SCENARIO_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise BenchError("timed out after %ds" % SCENARIO_TIMEOUT)
@@ -262,7 +269,13 @@ def main(argv=None):
                              "the host that made them")
     args = parser.parse_args(argv)
 
-    venv = cache_dir() / "venvs" / ("%s-py27" % args.release)
+    releases = config.load_releases(ROOT)
+    if args.release not in releases:
+        say("unknown release %s (known: %s)" % (args.release,
+                                                ", ".join(releases)))
+        return 2
+    gate = releases[args.release].envs[0]
+    venv = cache_dir() / "venvs" / ("%s-%s" % (args.release, gate.name))
     if not (venv / "bin" / "python").exists():
         say("no venv %s: build it with ./nova-series env %s"
             % (venv, args.release))

@@ -1,15 +1,15 @@
 # Placement requests made by the compute services around a cross-host resize.
 #
-# Python 2.7 code, run INSIDE a Nova tree with the release venv's python:
+# Python 2.7 and 3 code, run INSIDE a Nova tree with the release venv's python:
 #
 #     cd TREE && python /work/main/bench/placement_scenario.py SCENARIO
 #
 # The tree (the current directory) goes first on sys.path, so its nova is the
 # one imported, whatever tree the venv's develop install points at. The test
-# case below only uses ProviderUsageBaseTestCase (integrated_helpers on Stein
-# and Rocky, test_servers on Queens and Pike) and the plain fake driver, so it
-# runs on the released code as well as on a tree with the series applied, on
-# every affected release.
+# case below only uses ProviderUsageBaseTestCase (integrated_helpers on master,
+# Stein and Rocky, test_servers on Queens and Pike) and the plain fake driver,
+# so it runs on the released code as well as on a tree with the series
+# applied, on every affected release.
 #
 # Scenarios (a server of m1.tiny on host1, resized to m1.small; host2 is the
 # only other host, so the scheduler picks it):
@@ -45,11 +45,16 @@ import sys
 sys.path.insert(0, os.getcwd())
 
 # eventlet's monkey patching must come before the rest: Stein has a module
-# for it, the older releases do it when nova.tests.functional is imported.
+# that patches when imported, the older releases do it when
+# nova.tests.functional is imported, and so does master, whose module
+# patches when its patch() is called (by nova.tests.functional).
 try:
     import nova.monkey_patch  # noqa
 except ImportError:
     import nova.tests.functional  # noqa
+else:
+    if hasattr(nova.monkey_patch, 'patch'):
+        import nova.tests.functional  # noqa
 
 import collections  # noqa: E402
 import inspect  # noqa: E402
@@ -61,7 +66,10 @@ from nova.compute import instance_actions  # noqa: E402
 from nova.compute import manager as compute_manager  # noqa: E402
 from nova import exception  # noqa: E402
 from nova.tests.functional import integrated_helpers  # noqa: E402
-from nova.tests.unit import fake_notifier  # noqa: E402
+try:
+    from nova.tests.unit import fake_notifier  # noqa: E402
+except ImportError:         # master: the test case's notifier fixture
+    fake_notifier = None
 
 try:
     ProviderUsageBaseTestCase = integrated_helpers.ProviderUsageBaseTestCase
@@ -166,11 +174,19 @@ def report_clients(compute):
     return clients
 
 
-def wait_for_notification(event_type):
-    if hasattr(fake_notifier, 'wait_for_versioned_notifications'):
+def wait_for_notification(test, event_type):
+    if fake_notifier is None:
+        test.notifier.wait_for_versioned_notifications(event_type)
+    elif hasattr(fake_notifier, 'wait_for_versioned_notifications'):
         fake_notifier.wait_for_versioned_notifications(event_type)
     else:                   # Pike
         fake_notifier.wait_for_versioned_notification(event_type)
+
+
+def argument_names(function):
+    """The names of a function's arguments (getargspec is gone in 3.11)."""
+    spec = getattr(inspect, 'getfullargspec', None) or inspect.getargspec
+    return spec(function).args
 
 
 class PlacementRequestsBench(ProviderUsageBaseTestCase):
@@ -218,11 +234,18 @@ class PlacementRequestsBench(ProviderUsageBaseTestCase):
                           wrap(method))
 
     def _wait_for_migration_finished(self, server):
-        if 'expected_statuses' in inspect.getargspec(
-                self._wait_for_migration_status).args:
+        if 'expected_statuses' in argument_names(
+                self._wait_for_migration_status):
             self._wait_for_migration_status(server, ['finished'])
         else:       # Pike takes one status
             self._wait_for_migration_status(server, 'finished')
+
+    def _wait_for_status(self, server, status):
+        """The server once in `status`, read with the admin API (master's
+        helper takes no API: it uses admin_api itself)."""
+        if argument_names(self._wait_for_state_change)[1] == 'server':
+            return self._wait_for_state_change(server, status)
+        return self._wait_for_state_change(self.admin_api, server, status)
 
     def _resize(self, server):
         self.api.post_server_action(
@@ -257,8 +280,7 @@ class PlacementRequestsBench(ProviderUsageBaseTestCase):
         server = self._boot_and_check_allocations(self.old_flavor, 'host1')
         if scenario in REVERTS:
             self._resize(server)
-            server = self._wait_for_state_change(self.admin_api, server,
-                                                 'VERIFY_RESIZE')
+            server = self._wait_for_status(server, 'VERIFY_RESIZE')
             self.stub_out(target, failure)
             self.api.post_server_action(server['id'], {'revertResize': None})
             action = instance_actions.REVERT_RESIZE
@@ -266,7 +288,7 @@ class PlacementRequestsBench(ProviderUsageBaseTestCase):
             self.stub_out(target, failure)
             self._resize(server)
             action = instance_actions.RESIZE
-        server = self._wait_for_state_change(self.admin_api, server, 'ERROR')
+        server = self._wait_for_status(server, 'ERROR')
         # The event is only recorded once the whole error path has run,
         # allocation handling included.
         self._wait_for_action_fail_completion(server, action, event_name)
@@ -305,10 +327,9 @@ class PlacementRequestsBench(ProviderUsageBaseTestCase):
 
         self.recording = True
         move(server)
-        server = self._wait_for_state_change(self.admin_api, server,
-                                             'VERIFY_RESIZE')
+        server = self._wait_for_status(server, 'VERIFY_RESIZE')
         self._wait_for_migration_finished(server)
-        wait_for_notification('instance.resize_finish.end')
+        wait_for_notification(self, 'instance.resize_finish.end')
         self.recording = False
 
         self._report(scenario, self.admin_api.get_server(server['id']))
