@@ -156,6 +156,10 @@ def make(ctx, release, args):
                                                    " ".join(selections))):
         chunks = chunks_of(stestr.list_tests(log, venv, tree, selections),
                            args.chunk_size)
+    if not chunks:
+        log.say("%s: no test matches %s" % (
+            release.name, " ".join(selections)))
+        return False
     with open(os.path.join(HOOK, "sitecustomize.py"), "rb") as f:
         hook = f.read().decode()
     common = digest(CHUNK_FORMAT, baseline_tree, files, cov_version,
