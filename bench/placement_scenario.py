@@ -200,6 +200,9 @@ class PlacementRequestsBench(ProviderUsageBaseTestCase):
         # The same from the other services (scheduler, conductor), only to
         # show that the window is not blind.
         self.others = []
+        # Requests of the compute services' clients during the whole test
+        # (boot, periodic tasks): none means the clients were not seen.
+        self.seen = 0
         self.clients = {}       # id(SchedulerReportClient) -> compute host
         self._wrap_report_client()
         for host in ('host1', 'host2'):
@@ -219,6 +222,7 @@ class PlacementRequestsBench(ProviderUsageBaseTestCase):
             real = getattr(report.SchedulerReportClient, method.lower())
 
             def recorded(client, url, *args, **kwargs):
+                self.seen += id(client) in self.clients
                 if self.recording:
                     request = (self.clients.get(id(client), 'other'), method,
                                UUID.sub('{uuid}', url))
@@ -268,6 +272,7 @@ class PlacementRequestsBench(ProviderUsageBaseTestCase):
             'sequence': ['%s %s %s' % request for request in self.requests],
             'other_services': ['%s %s' % request[1:]
                                for request in self.others],
+            'compute_requests_in_test': self.seen,
         })
 
     def _fail_at(self, scenario):
