@@ -15,7 +15,9 @@ a name this machine lacks (Rocky's python3.5) or that tox would answer
 with its own interpreter (Stein's python3) is mapped by the release's
 `tox_python` table in releases.toml: tox then reads a copy of the
 tree's tox.ini, beside it, whose basepython lines say the version
-mapped to, and the run says so.
+mapped to, and the run says so. The same copy replaces the keys the
+release's `tox_envs` table gives for an env that cannot run here as
+written (master's pep8: pre-commit's hooks come from git hosts).
 `--offline` runs tox in a network namespace of its own with only
 loopback up, so a request that leaves the machine fails the run.
 """
