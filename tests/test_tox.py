@@ -251,3 +251,12 @@ def test_the_real_master_pep8_runs_flake8_from_the_wheels():
     master = config.load_releases()["master"]
     assert master.tox_envs["pep8"]["commands"].startswith("flake8 ")
     assert "pre-commit" not in master.tox_envs["pep8"]["deps"]
+
+
+def test_tox4_package_env_gets_pbrs_variables_in_the_copy(tmp_path):
+    (tmp_path / "tox.ini").write_text(TOX4_INI)
+    path = tox.mapped_ini(tmp_path, None, None, {tox.PKG_SECTION: {
+        "pass_env": "\n".join(tox.PASS_ENV)}})
+    parsed = tox_config(pathlib.Path(path).read_text())
+    assert parsed.get(tox.PKG_SECTION, "pass_env").split() == \
+        list(tox.PASS_ENV)

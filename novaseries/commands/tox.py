@@ -76,17 +76,24 @@ def run(args, ctx):
         envcmd.ensure(ctx, release, env, tree, develop_tree=False)
         ini = os.path.join(str(tree), "tox.ini")
         replaced = release.tox_envs.get(name, {})
+        sections = {}
         if replaced:
             ctx.log.say("%s: tox -e %s: releases.toml replaces its %s (tox "
                         "reads %s)" % (release.name, name,
                                        ", ".join(sorted(replaced)),
                                        MAPPED_INI))
-        if mapped or replaced:
             section = stestr.env_section(config, name)
             if section == "testenv":        # an env of no section of its own
                 section = "testenv:" + name
+            sections[section] = replaced
+        if major == 4 and not config.has_section(PKG_SECTION):
+            # tox 4 builds the tree in a package env that -x does not
+            # reach: pbr gets its version there through the copy.
+            sections[PKG_SECTION] = {"pass_env": "\n".join(PASS_ENV)}
+        copied = bool(mapped or sections)
+        if copied:
             ini = mapped_ini(tree, basepython if mapped else None,
-                             "python" + env.python, {section: replaced})
+                             "python" + env.python, sections)
         if mapped:
             basepython = "python" + env.python
         shims = shim_dir(workdir, basepython, python)
@@ -109,7 +116,7 @@ def run(args, ctx):
                                            check=False,
                                            label="tox -e " + name)
         finally:
-            if mapped or replaced:
+            if copied:
                 os.unlink(ini)
         ok = code == 0
         ctx.log.say("%s: tox -e %s: %s%s" % (
@@ -157,6 +164,8 @@ def basepython_of(config, name, own=None):
 # What tox 4 passes to an env's commands and installs only when told
 # (tox 3 reads TOX_TESTENV_PASSENV): pbr's version and switches.
 PASS_ENV = ("PBR_VERSION", "SKIP_GENERATE_AUTHORS", "SKIP_WRITE_GIT_CHANGELOG")
+# tox 4's package env (where the tree is built for usedevelop)
+PKG_SECTION = "testenv:.pkg"
 
 
 def tox4_overrides(locpath=None):
