@@ -322,3 +322,24 @@ def test_test_ids_whatever_the_outcome():
         "nova.tests.unit.test_a.TestA.test_one",
         "nova.tests.unit.test_a.TestA.test_two",
         "nova.tests.unit.test_a.TestA.test_three"}
+
+
+def test_listing_inits_the_repository_and_keeps_test_ids_only(tmp_path):
+    (tmp_path / "tox.ini").write_text(TOX4_INI)
+    ran = []
+
+    class Log:
+        def run(self, argv, **kwargs):
+            ran.append(argv[1:])
+            if argv[-1] == "init":
+                (tmp_path / ".stestr").mkdir()
+            return 0, ("warning: something\nnova.tests.functional.test_a.T."
+                       "test_x\nnova.tests.functional.test_a.T.test_y\n")
+
+    ids = stestr.list_tests(Log(), tmp_path, tmp_path,
+                            ["nova.tests.functional.test_a"])
+    assert ids == ["nova.tests.functional.test_a.T.test_x",
+                   "nova.tests.functional.test_a.T.test_y"]
+    assert ran == [["--test-path=./nova/tests/functional", "init"],
+                   ["--test-path=./nova/tests/functional", "list",
+                    "nova.tests.functional.test_a"]]
