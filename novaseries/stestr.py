@@ -15,6 +15,8 @@ FUNCTIONAL = "nova.tests.functional"
 UNIT = "nova.tests.unit"
 # The tree's tox env of the functional tests (unit ones: pyNN, unit_env).
 FUNCTIONAL_ENV = "functional"
+# How `stestr list` names a test module that does not import.
+NOT_IMPORTED = "unittest.loader._FailedTest."
 
 
 @dataclasses.dataclass
@@ -259,8 +261,11 @@ def list_tests(log, venv, tree, selections, environ=None):
                                check=False, label="stestr list")
         if code != 0:
             raise runlog.CommandFailed(argv + ["list"], code, output)
+        # A module that does not import is listed as a _FailedTest: kept,
+        # for the caller to name.
         ids += [line.strip() for line in output.splitlines()
-                if re.match(r"^nova\.tests\.\S+$", line.strip())]
+                if re.match(r"^(nova\.tests|unittest\.loader\._FailedTest)"
+                            r"\.\S+$", line.strip())]
     return ids
 
 

@@ -334,12 +334,16 @@ def test_listing_inits_the_repository_and_keeps_test_ids_only(tmp_path):
             if argv[-1] == "init":
                 (tmp_path / ".stestr").mkdir()
             return 0, ("warning: something\nnova.tests.functional.test_a.T."
-                       "test_x\nnova.tests.functional.test_a.T.test_y\n")
+                       "test_x\nnova.tests.functional.test_a.T.test_y\n"
+                       "unittest.loader.ModuleSkipped.nova.tests.unit.virt\n"
+                       "unittest.loader._FailedTest.nova.tests.functional."
+                       "test_b\n")
 
     ids = stestr.list_tests(Log(), tmp_path, tmp_path,
                             ["nova.tests.functional.test_a"])
     assert ids == ["nova.tests.functional.test_a.T.test_x",
-                   "nova.tests.functional.test_a.T.test_y"]
+                   "nova.tests.functional.test_a.T.test_y",
+                   "unittest.loader._FailedTest.nova.tests.functional.test_b"]
     assert ran == [["--test-path=./nova/tests/functional", "init"],
                    ["--test-path=./nova/tests/functional", "list",
                     "nova.tests.functional.test_a"]]

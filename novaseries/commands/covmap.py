@@ -154,8 +154,15 @@ def make(ctx, release, args):
     selections = args.selection or [stestr.UNIT, stestr.FUNCTIONAL]
     with log.step("%s: listing the tests of %s" % (release.name,
                                                    " ".join(selections))):
-        chunks = chunks_of(stestr.list_tests(log, venv, tree, selections),
-                           args.chunk_size)
+        listed = stestr.list_tests(log, venv, tree, selections)
+    broken = sorted(t[len(stestr.NOT_IMPORTED):] for t in listed
+                    if t.startswith(stestr.NOT_IMPORTED))
+    if broken:
+        log.say("%s: %d test module(s) do not import, their tests are not "
+                "mapped: %s" % (release.name, len(broken), ", ".join(broken)))
+    chunks = chunks_of([t for t in listed
+                        if not t.startswith(stestr.NOT_IMPORTED)],
+                       args.chunk_size)
     if not chunks:
         log.say("%s: no test matches %s" % (
             release.name, " ".join(selections)))
@@ -181,7 +188,7 @@ def make(ctx, release, args):
                  "skipped": sum(c["skipped"] for c in done),
                  "seconds": round(sum(c["seconds"] for c in done)),
                  "coverage": "coverage==" + cov_version, "env": gate.name,
-                 "chunks": len(done)}
+                 "chunks": len(done), "not_imported": broken}
     path = path_of(ctx, release)
     cmap.save(path)
     made = cmap.made
