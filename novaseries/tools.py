@@ -43,12 +43,15 @@ def ensure_tox4(paths, log, python):
 def ensure_venv(paths, log, venv, requirements, python=None):
     """bin/ of a venv at `venv` holding `requirements`, built from
     PyPI when the file or the interpreter changed."""
-    python = python or sys.executable
-    # sys.version of the interpreter the venv is made from.
-    version = subprocess.run([str(python), "-c",
-                              "import sys; print(sys.version)"],
-                             stdout=subprocess.PIPE, text=True,
-                             check=True).stdout
+    # sys.version of the interpreter the venv is made from; the tool's own
+    # is known without running it (every command passes here).
+    if python is None:
+        python, version = sys.executable, sys.version
+    else:
+        version = subprocess.run([str(python), "-c",
+                                  "import sys; print(sys.version)"],
+                                 stdout=subprocess.PIPE, text=True,
+                                 check=True).stdout
     key = hashlib.sha256(requirements.read_bytes() + version.strip().encode()
                          ).hexdigest()
     stamp = venv / "nova-series-stamp"
