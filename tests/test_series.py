@@ -165,19 +165,22 @@ def test_sdist_checksum_is_checked(project, capsys):
 
 def test_the_real_release_table_loads():
     releases = config.load_releases()
-    assert list(releases) == ["master", "stein", "rocky", "queens", "pike"]
+    assert list(releases) == ["master", "2026.1", "2025.2", "stein", "rocky",
+                              "queens", "pike"]
     assert [r.version for r in releases.values()] == \
-        ["34.0.0", "19.0.1", "18.2.1", "17.0.12", "16.1.8"]
-    assert releases["master"].envs[0].python == "3.11"
+        ["34.0.0", "33.0.2", "32.2.1", "19.0.1", "18.2.1", "17.0.12",
+         "16.1.8"]
     for release in releases.values():
-        if release.name != "master":
-            assert release.envs[0].python == "2.7"
+        python3 = release.name in ("master", "2026.1", "2025.2")
+        assert release.envs[0].python == ("3.11" if python3 else "2.7")
         assert release.constraints.exists()
         assert len(release.sha256) == 64
     assert releases["stein"].env("3.7").name == "py37"
     # Backports hop by hop; master and Stein are no one's backport.
     assert config.newer(releases, releases["pike"]) == ["stein", "rocky",
                                                         "queens"]
+    assert config.newer(releases, releases["2025.2"]) == ["master",
+                                                          "2026.1"]
     assert config.newer(releases, releases["rocky"]) == ["stein"]
     assert config.newer(releases, releases["stein"]) == []
     assert config.newer(releases, releases["master"]) == []
