@@ -16,8 +16,8 @@ $NOVA_SERIES_CACHE or ~/.cache/nova-series) and the setenv of the tree's
 functional tox env, one scenario at a time, and prints for each failure
 scenario (one step of a cross-host resize fails: prep_resize, resize_instance
 before the host switch, the cast of finish_resize after it, finish_migration
-in finish_resize; or reverting the resize fails: destroy in revert_resize,
-finish_revert_migration in finish_revert_resize), the `success` scenario
+in finish_resize; or reverting the resize fails: in revert_resize before
+or in destroy, finish_revert_migration in finish_revert_resize), the `success` scenario
 (the same resize, up to VERIFY_RESIZE) and `success-migrate` (a cold
 migration, up to VERIFY_RESIZE)
 a table of the requests the compute services sent to placement, base next to
@@ -56,6 +56,9 @@ SCENARIOS = {
     "fail-cast-finish": "casting finish_resize raises on the source, after "
                         "the host switch",
     "fail-finish-resize": "finish_migration raises on the destination",
+    "fail-revert-before-destroy": "reverting the resize, revert_resize "
+                                  "raises on the destination before it "
+                                  "destroys the guest",
     "fail-revert-resize": "reverting the resize, destroy raises on the "
                           "destination",
     "fail-finish-revert": "reverting the resize, finish_revert_migration "

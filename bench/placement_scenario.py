@@ -20,6 +20,9 @@
 #   fail-cast-finish     casting finish_resize from host1 raises (after the
 #                        host switch),
 #   fail-finish-resize   FakeDriver.finish_migration raises on host2.
+#   fail-revert-before-destroy  the resize went through; reverting it,
+#                        revert_resize raises on host2 before it destroys the
+#                        guest there (its shared storage check).
 #   fail-revert-resize   the resize went through; reverting it, the
 #                        FakeDriver.destroy of revert_resize raises on host2.
 #   fail-finish-revert   the same, FakeDriver.finish_revert_migration raises
@@ -134,13 +137,17 @@ FAILURES = {
     'fail-finish-resize': ('nova.virt.fake.FakeDriver.finish_migration',
                            'compute_finish_resize'),
     # The resize went through (VERIFY_RESIZE); reverting it fails.
+    'fail-revert-before-destroy': (
+        'nova.compute.manager.ComputeManager._is_instance_storage_shared',
+        'compute_revert_resize'),
     'fail-revert-resize': ('nova.virt.fake.FakeDriver.destroy',
                            'compute_revert_resize'),
     'fail-finish-revert': (
         'nova.virt.fake.FakeDriver.finish_revert_migration',
         'compute_finish_revert_resize'),
 }
-REVERTS = ('fail-revert-resize', 'fail-finish-revert')
+REVERTS = ('fail-revert-before-destroy', 'fail-revert-resize',
+           'fail-finish-revert')
 SCENARIOS = tuple(sorted(FAILURES)) + ('success', 'success-migrate')
 WRITES = ('PUT', 'POST', 'DELETE')
 UUID = re.compile(
@@ -312,6 +319,9 @@ class PlacementRequestsBench(ProviderUsageBaseTestCase):
 
     def test_fail_finish_resize(self):
         self._fail_at('fail-finish-resize')
+
+    def test_fail_revert_before_destroy(self):
+        self._fail_at('fail-revert-before-destroy')
 
     def test_fail_revert_resize(self):
         self._fail_at('fail-revert-resize')
