@@ -1,0 +1,188 @@
+# What `nova-manage placement audit` reads, at scale: one dry run.
+#
+# Run INSIDE a Nova tree with the release venv's python (as
+# placement_scenario.py is):
+#
+#     cd TREE && python /work/main/bench/audit_scenario.py N P H D
+#
+# A cloud of P compute nodes (fake driver) and N servers booted on them
+# through the API, plus history written straight to the cell database:
+# H finished (confirmed) migrations of those servers, and D deleted servers
+# (created and destroyed, with their instance mappings, as deleted servers
+# stay until they are archived). Then one `placement audit` without
+# --delete, counting the placement requests of its report client (by
+# method and path, UUIDs replaced), the SQL statements it sends, and its
+# wall time. Prints one JSON object.
+
+from __future__ import print_function
+
+import os
+import sys
+
+sys.path.insert(0, os.getcwd())
+
+try:
+    import nova.monkey_patch  # noqa
+except ImportError:
+    import nova.tests.functional  # noqa
+else:
+    if hasattr(nova.monkey_patch, 'patch'):
+        import nova.tests.functional  # noqa
+
+import collections  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+import time  # noqa: E402
+import unittest  # noqa: E402
+
+import fixtures  # noqa: E402
+from oslo_utils import uuidutils  # noqa: E402
+import sqlalchemy  # noqa: E402
+
+from nova.cmd import manage  # noqa: E402
+from nova import context  # noqa: E402
+from nova import objects  # noqa: E402
+from nova.tests.functional import integrated_helpers  # noqa: E402
+
+UUID = re.compile(
+    r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', re.I)
+REPORT_CLIENT = 'nova.scheduler.client.report.SchedulerReportClient'
+# Servers a create request asks for (min_count): fewer requests to boot N.
+BATCH = 25
+RESULT = {}
+
+
+class AuditScaleBench(integrated_helpers.ProviderUsageBaseTestCase):
+
+    # Its nodes are large enough for hundreds of small servers.
+    compute_driver = 'fake.FakeDriver'
+
+    def __init__(self, sizes):
+        super(AuditScaleBench, self).__init__('test_audit_dry_run')
+        self.sizes = sizes
+
+    def setUp(self):
+        super(AuditScaleBench, self).setUp()
+        self.flags(instances=-1, cores=-1, ram=-1, group='quota')
+        self.counting = False
+        self.requests = collections.Counter()
+        self.statements = 0
+        for method in ('get', 'put', 'post', 'delete'):
+            self.stub_out('%s.%s' % (REPORT_CLIENT, method),
+                          self._counted(method.upper()))
+        from placement import db_api as placement_db
+        manager = placement_db.placement_context_manager
+        self.placement_engines = (manager.writer.get_engine(),
+                                  manager.reader.get_engine())
+        sqlalchemy.event.listen(sqlalchemy.engine.Engine,
+                                'before_cursor_execute', self._statement)
+        self.addCleanup(sqlalchemy.event.remove, sqlalchemy.engine.Engine,
+                        'before_cursor_execute', self._statement)
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', io.StringIO()))
+
+    def _counted(self, method):
+        from nova.scheduler.client import report
+        real = getattr(report.SchedulerReportClient, method.lower())
+
+        def counted(client, url, *args, **kwargs):
+            if self.counting:
+                self.requests['%s %s' % (method, UUID.sub('{uuid}', url))] += 1
+            return real(client, url, *args, **kwargs)
+        return counted
+
+    def _statement(self, conn, *args, **kwargs):
+        # Nova's databases only: placement runs in this process too.
+        if self.counting and conn.engine not in self.placement_engines:
+            self.statements += 1
+
+    def _boot(self, count):
+        flavor = self.api.get_flavors()[0]
+        booted = 0
+        while booted < count:
+            batch = min(BATCH, count - booted)
+            server = self._build_server(flavor_id=flavor['id'],
+                                        networks='none')
+            server['min_count'] = server['max_count'] = batch
+            self.api.post_server({'server': server})
+            booted += batch
+        ctxt = context.get_admin_context()
+        deadline = time.time() + 600
+        while True:
+            instances = objects.InstanceList.get_all(ctxt)
+            if len(instances) == count and all(
+                    i.vm_state == 'active' and i.task_state is None
+                    for i in instances):
+                return instances
+            if time.time() > deadline:
+                raise AssertionError('servers not active after 600 s')
+            time.sleep(0.2)
+
+    def _history(self, instances, migrations, deleted):
+        ctxt = context.get_admin_context()
+        cell = objects.CellMapping.get_by_uuid(
+            ctxt, objects.InstanceMapping.get_by_instance_uuid(
+                ctxt, instances[0].uuid).cell_mapping.uuid)
+        for n in range(migrations):
+            instance = instances[n % len(instances)]
+            objects.Migration(
+                ctxt, uuid=uuidutils.generate_uuid(),
+                instance_uuid=instance.uuid,
+                source_compute=instance.host, dest_compute=instance.host,
+                source_node=instance.node, dest_node=instance.node,
+                dest_compute_id=instance.compute_id,
+                old_instance_type_id=instance.instance_type_id,
+                new_instance_type_id=instance.instance_type_id,
+                migration_type='resize', status='confirmed').create()
+        for n in range(deleted):
+            uuid = uuidutils.generate_uuid()
+            instance = objects.Instance(
+                ctxt, uuid=uuid, project_id=self.api.project_id,
+                user_id='bench', host=instances[0].host,
+                node=instances[0].node, compute_id=instances[0].compute_id,
+                vm_state='active')
+            instance.create()
+            objects.InstanceMapping(
+                ctxt, instance_uuid=uuid, cell_mapping=cell,
+                project_id=self.api.project_id).create()
+            instance.destroy()
+
+    def test_audit_dry_run(self):
+        servers, providers, migrations, deleted = self.sizes
+        for n in range(providers):
+            self._start_compute('host%d' % (n + 1))
+        instances = self._boot(servers)
+        self._history(instances, migrations, deleted)
+
+        self.counting = True
+        start = time.time()
+        code = manage.PlacementCommands().audit()
+        seconds = time.time() - start
+        self.counting = False
+        RESULT.update({
+            'servers': servers, 'providers': providers,
+            'migrations': migrations, 'deleted': deleted,
+            'return_code': code, 'seconds': round(seconds, 2),
+            'requests': dict(self.requests),
+            'placement_requests': sum(self.requests.values()),
+            'sql_statements': self.statements,
+            'nova_file': os.path.abspath(manage.__file__),
+        })
+
+
+def main(argv):
+    if len(argv) != 5:
+        print('usage: python %s N P H D' % argv[0], file=sys.stderr)
+        return 2
+    sizes = [int(arg) for arg in argv[1:]]
+    result = unittest.TextTestRunner(stream=sys.stderr, verbosity=0).run(
+        AuditScaleBench(sizes))
+    if not result.wasSuccessful() or not RESULT:
+        return 1
+    sys.stdout.write(json.dumps(RESULT, sort_keys=True) + '\n')
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
