@@ -35,9 +35,11 @@ TIMEOUT = 1800
 def run_scenario(venv, tree, sizes):
     argv = [str(venv / "bin" / "python"), str(SCENARIO_SCRIPT)] + [
         str(n) for n in sizes]
+    env = common.scenario_env(venv, tree)
+    # Booting hundreds of servers takes longer than a test may.
+    env["OS_TEST_TIMEOUT"] = str(TIMEOUT)
     try:
-        done = subprocess.run(argv, cwd=tree,
-                              env=common.scenario_env(venv, tree),
+        done = subprocess.run(argv, cwd=tree, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True, timeout=TIMEOUT)
     except subprocess.TimeoutExpired:

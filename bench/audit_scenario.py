@@ -107,7 +107,7 @@ class AuditScaleBench(integrated_helpers.ProviderUsageBaseTestCase):
             self.api.post_server({'server': server})
             booted += batch
         ctxt = context.get_admin_context()
-        deadline = time.time() + 600
+        deadline = time.time() + 1500
         while True:
             instances = objects.InstanceList.get_all(ctxt)
             if len(instances) == count and all(
@@ -115,7 +115,7 @@ class AuditScaleBench(integrated_helpers.ProviderUsageBaseTestCase):
                     for i in instances):
                 return instances
             if time.time() > deadline:
-                raise AssertionError('servers not active after 600 s')
+                raise AssertionError('servers not active after 1500 s')
             time.sleep(0.2)
 
     def _history(self, instances, migrations, deleted):
