@@ -32,9 +32,11 @@ import gzip
 import json
 import re
 
+from novaseries import git as gitmod
 from novaseries import selection
 
 FORMAT = 1
+PATCHED = re.compile(r"^diff --git a/(\S+) b/", re.M)
 
 
 def in_scope(path):
@@ -198,6 +200,35 @@ def stale(cmap, repo, baseline, paths):
     if outside:
         return "does not measure %s" % ", ".join(outside)
     return ""
+
+
+# --- a release's stored map ----------------------------------------------
+
+def path_of(ctx, release):
+    return ctx.paths.root / "covmap" / (release.name + ".json.gz")
+
+
+def series_files(ctx, release):
+    """Every file a patch of the release's series touches."""
+    found = set()
+    for patch in sorted(ctx.paths.series(release.name).glob("*.patch")):
+        found.update(PATCHED.findall(patch.read_text(errors="replace")))
+    return found
+
+
+def usable(ctx, release, repo):
+    """(the stored map, "") if it serves the series on disk applied in
+    `repo`, else (None, why not)."""
+    path = path_of(ctx, release)
+    if not path.exists():
+        return None, "no map %s: run `nova-series covmap %s`" % (
+            path.relative_to(ctx.paths.root), release.name)
+    cmap = Map.load(path)
+    why = stale(cmap, repo, gitmod.BASELINE_TAG, series_files(ctx, release))
+    if why:
+        return None, "the map is stale: %s; run `nova-series covmap %s`" % (
+            why, release.name)
+    return cmap, ""
 
 
 # --- the selection of a commit -----------------------------------------

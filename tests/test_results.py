@@ -4,9 +4,7 @@ import json
 
 import pytest
 
-from novaseries import covmap, git as gitmod, results, stestr
-from novaseries.commands import env as envcmd
-from novaseries.commands import lint, style
+from novaseries import checks, covmap, git as gitmod, results, stestr, venvs
 
 FIX = "Fix the thing\n\nLonger story.\n\nCloses-Bug: #1825537\n"
 TEST = "Add a recreate test\n\nRelated-Bug: #1825537\n"
@@ -35,11 +33,11 @@ class FakeRuns:
 def fake_verify(project, monkeypatch, tmp_path):
     venv = tmp_path / "venv"
     venv.mkdir()
-    (venv / envcmd.STAMP).write_text("venv-1")
-    monkeypatch.setattr(envcmd, "ensure", lambda *a, **k: venv)
+    (venv / venvs.STAMP).write_text("venv-1")
+    monkeypatch.setattr(venvs, "ensure", lambda *a, **k: venv)
     runs = FakeRuns()
     monkeypatch.setattr(stestr, "run", runs)
-    monkeypatch.setattr(lint, "lint_release", lambda ctx, release: (2, []))
+    monkeypatch.setattr(checks, "lint_release", lambda ctx, release: (2, []))
 
     def flake8(*args):
         return True, "clean"
@@ -47,8 +45,8 @@ def fake_verify(project, monkeypatch, tmp_path):
     def reno_lint(*args):
         return True, "clean"
 
-    monkeypatch.setattr(style, "flake8", flake8)
-    monkeypatch.setattr(style, "reno_lint", reno_lint)
+    monkeypatch.setattr(checks, "flake8", flake8)
+    monkeypatch.setattr(checks, "reno_lint", reno_lint)
     project.cli("workspace", "fake")
     project.commit("nova/tests/test_bug.py",
                    "class T(object):\n    def test_x(self):\n        pass\n",
@@ -129,7 +127,7 @@ def test_editing_one_patch_reruns_from_that_commit_on(fake_verify):
 def test_another_venv_runs_again(fake_verify):
     project, runs, venv = fake_verify
     assert project.cli("verify") == 0
-    (venv / envcmd.STAMP).write_text("venv-2")
+    (venv / venvs.STAMP).write_text("venv-2")
     runs.ran.clear()
     assert project.cli("verify") == 0
     assert "fake/py27 commit 1/3" in runs.ran

@@ -2,8 +2,7 @@
 
 import textwrap
 
-from novaseries import selection, stestr
-from novaseries.commands import env as envcmd
+from novaseries import selection, stestr, venvs
 
 TRACE = """\
 {0} nova.tests.unit.test_a.TestA.test_one [0.1s] ... ok
@@ -313,8 +312,8 @@ def test_pinned_names_normalize(tmp_path):
     path = tmp_path / "c.txt"
     path.write_text("# header\noslo.config===6.8.1\nPyYAML===3.13\n"
                     "tornado===4.5.3;python_version=='2.7'\nsuds_jurko==0.6\n")
-    assert envcmd.pinned_names(path) == {"oslo-config", "pyyaml", "tornado",
-                                         "suds-jurko"}
+    assert venvs.pinned_names(path) == {"oslo-config", "pyyaml", "tornado",
+                                        "suds-jurko"}
 
 
 def test_test_ids_whatever_the_outcome():

@@ -5,8 +5,7 @@ import sys
 
 import pytest
 
-from novaseries import config
-from novaseries.commands import style
+from novaseries import checks, config
 from novaseries.runlog import RunLog
 
 RENO = pathlib.Path(sys.executable).parent / "reno"
@@ -35,20 +34,20 @@ def tree_with_note(project, text):
 
 def test_a_good_note_is_clean(project, tmp_path):
     tree = tree_with_note(project, GOOD)
-    ok, note = style.reno_lint(Ctx(tmp_path), None, tree)
+    ok, note = checks.reno_lint(Ctx(tmp_path), None, tree)
     assert ok, note
 
 
 def test_a_broken_note_is_caught(project, tmp_path):
     tree = tree_with_note(project, BAD)
-    ok, note = style.reno_lint(Ctx(tmp_path), None, tree)
+    ok, note = checks.reno_lint(Ctx(tmp_path), None, tree)
     assert not ok
     assert "bug-1825537-0123456789abcdef.yaml" in note
 
 
 def test_no_note_no_lint(project, tmp_path):
     project.cli("workspace", "fake")
-    ok, note = style.reno_lint(Ctx(tmp_path), None, project.workspace)
+    ok, note = checks.reno_lint(Ctx(tmp_path), None, project.workspace)
     assert ok and note == "the series adds no release note"
 
 
@@ -76,11 +75,11 @@ def tree_whose_own_notes_break_reno(project, series_note):
 def test_the_series_notes_alone_when_the_trees_own_break_reno(project,
                                                               tmp_path):
     tree = tree_whose_own_notes_break_reno(project, GOOD)
-    ok, note = style.reno_lint(Ctx(tmp_path), Release, tree)
+    ok, note = checks.reno_lint(Ctx(tmp_path), Release, tree)
     assert ok, note
     assert "alone" in note
     project.commit("releasenotes/notes/bug-1825537-0123456789abcdef.yaml",
                    BAD, "Break the note\n")
-    ok, note = style.reno_lint(Ctx(tmp_path), Release, tree)
+    ok, note = checks.reno_lint(Ctx(tmp_path), Release, tree)
     assert not ok
     assert "bug-1825537-0123456789abcdef.yaml" in note

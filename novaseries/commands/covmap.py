@@ -25,8 +25,7 @@ import shutil
 import sqlite3
 
 from novaseries import covmap, git as gitmod, interpreters, stestr, tools
-from novaseries.commands import env as envcmd
-from novaseries.commands import workspace
+from novaseries import trees, venvs
 from novaseries.config import pick
 
 HELP = "map which tests execute which functions of a release (for verify)"
@@ -36,7 +35,6 @@ HELP = "map which tests execute which functions of a release (for verify)"
 COVERAGE = {"2": "5.5", "3": "7.15.4"}
 HOOK = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))), "covhook")
-PATCHED = re.compile(r"^diff --git a/(\S+) b/", re.M)
 # Tests a chunk: a killed run loses at most one chunk. A functional test
 # takes about ten times a unit test's time.
 CHUNK = {"unit": 2000, "functional": 200}
@@ -71,22 +69,10 @@ def run(args, ctx):
     return 0 if ok else 1
 
 
-def path_of(ctx, release):
-    return ctx.paths.root / "covmap" / (release.name + ".json.gz")
-
-
-def series_files(ctx, release):
-    """Every file a patch of the release's series touches."""
-    found = set()
-    for patch in sorted(ctx.paths.series(release.name).glob("*.patch")):
-        found.update(PATCHED.findall(patch.read_text(errors="replace")))
-    return found
-
-
 def scope_of(ctx, release, tree):
     """The files a map measures: Nova's code that the series changes or
     releases.toml's `measure` names, as far as the baseline has it."""
-    wanted = series_files(ctx, release) | set(release.measure)
+    wanted = covmap.series_files(ctx, release) | set(release.measure)
     return sorted(p for p in wanted
                   if covmap.in_scope(p) and os.path.isfile(tree / p))
 
@@ -135,14 +121,14 @@ def make(ctx, release, args):
     log = ctx.log
     tree = ctx.paths.work / "covmap" / release.name
     with log.step("%s: the baseline in %s" % (release.name, tree)):
-        workspace.prepare(ctx, release, tree, discard=True, series=False)
+        trees.prepare(ctx, release, tree, discard=True, series=False)
     repo = gitmod.Git(tree)
     baseline_tree = repo.out("rev-parse", gitmod.BASELINE_TAG + "^{tree}")
     scope = scope_of(ctx, release, tree)
     files = {p: repo.out("rev-parse", "%s:%s" % (gitmod.BASELINE_TAG, p))
              for p in scope}
     gate = release.envs[0]
-    venv = envcmd.ensure(ctx, release, gate, tree)
+    venv = venvs.ensure(ctx, release, gate, tree)
     cov_dir, cov_version = coverage_dir(ctx, venv)
     data = tree / ".covmap-data"
     rcfile = data / "coveragerc"
@@ -170,7 +156,7 @@ def make(ctx, release, args):
     with open(os.path.join(HOOK, "sitecustomize.py"), "rb") as f:
         hook = f.read().decode()
     common = digest(CHUNK_FORMAT, baseline_tree, files, cov_version,
-                    envcmd.read(venv / envcmd.STAMP), hook)
+                    venvs.read(venv / venvs.STAMP), hook)
     store = ctx.paths.cache / "covmap" / release.name
 
     def run_one(chunk):
@@ -189,7 +175,7 @@ def make(ctx, release, args):
                  "seconds": round(sum(c["seconds"] for c in done)),
                  "coverage": "coverage==" + cov_version, "env": gate.name,
                  "chunks": len(done), "not_imported": broken}
-    path = path_of(ctx, release)
+    path = covmap.path_of(ctx, release)
     cmap.save(path)
     made = cmap.made
     log.say("%s: %s: %d tests (%d passed, %d failed, %d skipped) in %ds, "
@@ -317,35 +303,19 @@ def read_data(tree, data, scope, tests):
     return executed
 
 
-def usable(ctx, release, repo):
-    """(the stored map, "") if it serves the series on disk applied in
-    `repo`, else (None, why not)."""
-    path = path_of(ctx, release)
-    if not path.exists():
-        return None, "no map %s: run `nova-series covmap %s`" % (
-            path.relative_to(ctx.paths.root), release.name)
-    cmap = covmap.Map.load(path)
-    why = covmap.stale(cmap, repo, gitmod.BASELINE_TAG,
-                       series_files(ctx, release))
-    if why:
-        return None, "the map is stale: %s; run `nova-series covmap %s`" % (
-            why, release.name)
-    return cmap, ""
-
-
 def check(ctx, release, find=None):
     """Is the map usable for the series on disk? Show each commit's
     selection. Returns False if it is not."""
     log = ctx.log
     tree = ctx.paths.work / "covmap" / release.name
-    commits = workspace.prepare(ctx, release, tree, discard=True)
+    commits = trees.prepare(ctx, release, tree, discard=True)
     repo = gitmod.Git(tree)
-    cmap, why = usable(ctx, release, repo)
+    cmap, why = covmap.usable(ctx, release, repo)
     if why:
         log.say("%s: %s" % (release.name, why))
         return False
     log.say("%s: %s: %d tests, %d functions of %d files (made in %ss)" % (
-        release.name, path_of(ctx, release).name, len(cmap.tests),
+        release.name, covmap.path_of(ctx, release).name, len(cmap.tests),
         len(cmap.executed), len(cmap.files), cmap.made.get("seconds", "?")))
     for n, commit in enumerate(commits, 1):
         tests, keys, note = covmap.select(cmap, repo, commit)

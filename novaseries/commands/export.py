@@ -9,7 +9,7 @@ import os
 import tempfile
 
 from novaseries import git as gitmod
-from novaseries.commands import workspace
+from novaseries import trees
 from novaseries.config import UsageError
 
 HELP = "write the workspace's commits to series/RELEASE as patch files"
@@ -52,7 +52,7 @@ def run(args, ctx):
             release.name, release.name, len(wanted) - 1))
         return 0
     write(series_dir, wanted)
-    workspace.record_state(repo)
+    trees.record_state(repo)
     ctx.log.say("%s: wrote %d patch(es) to %s%s" % (
         release.name, len(wanted) - 1, series_dir,
         "" if drift else " (unchanged)"))

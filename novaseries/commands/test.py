@@ -7,9 +7,7 @@ with the tox setenv values. Without a selection, the env's wide one.
 
 import os
 
-from novaseries import stestr
-from novaseries.commands import env as envcmd
-from novaseries.commands import workspace
+from novaseries import stestr, trees, venvs
 
 HELP = "run a release's tests (stestr, as its tox.ini does)"
 
@@ -30,8 +28,8 @@ def run(args, ctx):
     env = release.env(args.python)
     tree = args.tree or ctx.paths.workspace(release.name)
     if not os.path.isdir(tree):
-        workspace.prepare(ctx, release, tree)
-    venv = envcmd.ensure(ctx, release, env, tree)
+        trees.prepare(ctx, release, tree)
+    venv = venvs.ensure(ctx, release, env, tree)
     selections = args.selection or list(env.wide)
     label = "%s/%s" % (release.name, env.name)
     with ctx.log.step("%s: testing %s" % (label, " ".join(selections))):

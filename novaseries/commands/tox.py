@@ -27,9 +27,7 @@ import os
 import re
 import shutil
 
-from novaseries import interpreters, stestr, tools
-from novaseries.commands import env as envcmd
-from novaseries.commands import workspace
+from novaseries import interpreters, stestr, tools, trees, venvs
 from novaseries.config import UsageError
 
 HELP = "run the tree's own tox envs offline, with a tox of that era"
@@ -54,7 +52,7 @@ def run(args, ctx):
     release = ctx.release(args.release)
     tree = args.tree or ctx.paths.workspace(release.name)
     if not os.path.isdir(tree):
-        workspace.prepare(ctx, release, tree)
+        trees.prepare(ctx, release, tree)
     config = stestr.tox_config(tree)
     major = tox_major(config)
     own = None
@@ -73,7 +71,7 @@ def run(args, ctx):
         env, python, mapped = interpreter_for(ctx, release, name, basepython)
         # The env's wheels exist once its venv was built: env builds it
         # (online the first time), so tox itself never needs the network.
-        envcmd.ensure(ctx, release, env, tree, develop_tree=False)
+        venvs.ensure(ctx, release, env, tree, develop_tree=False)
         ini = os.path.join(str(tree), "tox.ini")
         replaced = release.tox_envs.get(name, {})
         sections = {}

@@ -36,13 +36,9 @@ import pathlib
 import re
 import time
 
-from novaseries import covmap as covmapmod
-from novaseries import git as gitmod
+from novaseries import checks, covmap, git as gitmod
 from novaseries import results as resultsmod
-from novaseries import selection, stestr
-from novaseries.commands import covmap as covmapcmd
-from novaseries.commands import env as envcmd
-from novaseries.commands import lint, style, workspace
+from novaseries import selection, stestr, trees, venvs
 from novaseries.config import UsageError, newer, pick
 from novaseries.runlog import CommandFailed
 
@@ -157,16 +153,16 @@ def verify_release(ctx, release, table, args, store):
     what = "the baseline alone" if args.base else "series/" + release.name
     with log.step("%s: materializing %s in %s" % (release.name, what, tree)):
         # The verify tree belongs to verify: always rebuilt from disk.
-        commits = workspace.prepare(ctx, release, tree, discard=True,
-                                    series=not args.base)
+        commits = trees.prepare(ctx, release, tree, discard=True,
+                                series=not args.base)
     repo = gitmod.Git(tree)
     tip = repo.rev("HEAD")
     gate = release.envs[0]
     envs = [gate] if args.gate_env else release.envs
-    venvs = {}
+    built = {}
     for env in envs:
         began = time.monotonic()
-        venvs[env.name] = envcmd.ensure(ctx, release, env, tree)
+        built[env.name] = venvs.ensure(ctx, release, env, tree)
         table.add(release.name, env.name, "env", ok=True,
                   note="%.0fs" % (time.monotonic() - began))
 
@@ -177,7 +173,7 @@ def verify_release(ctx, release, table, args, store):
         selection (regexes and ids) and tool version. `passed` tells a
         passing result."""
         key = store.key(release=release.name, env=env.name,
-                        venv=envcmd.read(venvs[env.name] / envcmd.STAMP),
+                        venv=venvs.read(built[env.name] / venvs.STAMP),
                         tree=repo.out("write-tree"), selections=selections,
                         ids=hashlib.sha256("\n".join(sorted(ids)).encode()
                                            ).hexdigest() if ids else "",
@@ -192,7 +188,7 @@ def verify_release(ctx, release, table, args, store):
                         result.passed, result.failed))
             return result
         with log.step("%s/%s: %s" % (release.name, env.name, label)):
-            result = stestr.run(log, venvs[env.name], tree, selections,
+            result = stestr.run(log, built[env.name], tree, selections,
                                 concurrency=args.concurrency,
                                 expect_failure=True,
                                 first_failure=first_failure, ids=ids,
@@ -212,10 +208,10 @@ def verify_release(ctx, release, table, args, store):
                   note="not used (--no-covmap): only the tests each commit "
                        "adds or changes")
     elif commits:
-        cmap, why = covmapcmd.usable(ctx, release, repo)
+        cmap, why = covmap.usable(ctx, release, repo)
         table.add(release.name, gate.name, "covmap", ok=cmap is not None,
                   note=why or "%s: %d tests, %d functions of %d files" % (
-                      covmapcmd.path_of(ctx, release).name, len(cmap.tests),
+                      covmap.path_of(ctx, release).name, len(cmap.tests),
                       len(cmap.executed), len(cmap.files)))
 
     def mapped(commit):
@@ -223,7 +219,7 @@ def verify_release(ctx, release, table, args, store):
         note of how many."""
         if cmap is None:
             return [], ""
-        ids, keys, _ = covmapmod.select(cmap, repo, commit)
+        ids, keys, _ = covmap.select(cmap, repo, commit)
         functional, unit = stestr.split(ids)
         return sorted(ids), "; covmap: %d changed functions, %d unit + %d " \
             "functional tests" % (len(keys), len(unit), len(functional))
@@ -298,19 +294,19 @@ def verify_release(ctx, release, table, args, store):
               for name in newer(ctx.releases, release) + [release.name]]
 
     def messages():
-        count, problems = lint.lint_release(ctx, release)
+        count, problems = checks.lint_release(ctx, release)
         return not problems, "%d patch(es); %s" % (
             count, "; ".join(problems)[:300] or "clean")
 
-    checks = [("-", "messages", messages,
-               {"series": [digest_of(path) for path in series]})]
-    venv = venvs[gate.name]
-    for check in (style.flake8, style.reno_lint):
-        checks.append((gate.name, check.__name__,
-                       lambda check=check: check(ctx, release, tree, venv),
-                       {"tree": repo.out("write-tree"),
-                        "venv": envcmd.read(venv / envcmd.STAMP)}))
-    for env_name, step, check, depends in checks:
+    steps = [("-", "messages", messages,
+              {"series": [digest_of(path) for path in series]})]
+    venv = built[gate.name]
+    for check in (checks.flake8, checks.reno_lint):
+        steps.append((gate.name, check.__name__,
+                      lambda check=check: check(ctx, release, tree, venv),
+                      {"tree": repo.out("write-tree"),
+                       "venv": venvs.read(venv / venvs.STAMP)}))
+    for env_name, step, check, depends in steps:
         key = store.key(release=release.name, step=step, **depends)
         stored = store.get(key)
         if stored is None:

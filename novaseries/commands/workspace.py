@@ -1,26 +1,14 @@
 """workspace RELEASE: the release's tree as a git repo, series applied.
 
-The baseline commit is the sdist (less its packaging metadata) committed
-with a fixed identity and date: the same SHA on every machine. The
-series is applied on top with `git am`, one commit a patch, also with a
-fixed committer, so the series' commits have stable SHAs too.
+Edit there (commit, rebase, amend), then `export`. How the tree is made
+(a baseline of the same SHA on every machine, the series applied with
+`git am`) and what stops a rebuild: trees.py.
 """
 
-import os
-import re
-import shutil
-
 from novaseries import git as gitmod
-from novaseries import sdist
-from novaseries.config import UsageError
+from novaseries import trees
 
 HELP = "materialize a release's tree with its series applied"
-
-# Never part of the tree: test runs (some functional tests leave an
-# instances/ folder behind), byte code, develop installs.
-EXCLUDES = [".stestr/", "*.pyc", "__pycache__/", "*.egg-info/", ".eggs/",
-            "PKG-INFO", "AUTHORS", "ChangeLog", ".tox/", "/instances/"]
-STATE = "nova-series-applied"    # in .git: HEAD as the tool last left it
 
 
 def add_arguments(parser):
@@ -33,147 +21,8 @@ def add_arguments(parser):
 def run(args, ctx):
     release = ctx.release(args.release)
     tree = ctx.paths.workspace(release.name)
-    commits = prepare(ctx, release, tree, discard=args.discard)
+    commits = trees.prepare(ctx, release, tree, discard=args.discard)
     ctx.log.say("%s: workspace %s at %s (%d series commit%s)" % (
         release.name, tree, gitmod.Git(tree).out("rev-parse", "--short", "HEAD"),
         len(commits), "" if len(commits) == 1 else "s"))
     return 0
-
-
-def read_series(series_dir):
-    """Patch file names in order, from series_dir/series (quilt style)."""
-    path = os.path.join(str(series_dir), "series")
-    if not os.path.exists(path):
-        return []
-    names = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.split("#", 1)[0].strip()
-            if line:
-                names.append(line)
-    return names
-
-
-def prepare(ctx, release, tree, discard=False, series=True):
-    """Make `tree` the baseline plus the series on disk; return the commits.
-
-    An existing tree is reused for its baseline. Work in it that is not
-    in series/ (uncommitted changes, an unfinished `git am`, commits made
-    since the tool last applied or exported) stops us unless `discard`.
-    """
-    tree = str(tree)
-    repo = gitmod.Git(tree)
-    if os.path.isdir(os.path.join(tree, ".git")) and repo.rev(gitmod.BASELINE_TAG):
-        write_excludes(tree)
-        if not discard:
-            check_no_local_work(repo, release, tree)
-        if repo.am_in_progress():
-            repo.run("am", "--abort")
-        repo.run("reset", "-q", "--hard", gitmod.BASELINE_TAG)
-        repo.run("clean", "-q", "-fd")
-    else:
-        if os.path.exists(tree):
-            if not discard and os.listdir(tree):
-                raise UsageError(
-                    "%s exists but is not a workspace made by this tool; "
-                    "move it away or pass --discard to replace it" % tree)
-            shutil.rmtree(tree)
-        materialize(ctx, release, tree)
-    if not series:
-        record_state(repo)
-        return []
-    return apply_series(ctx, release, tree)
-
-
-def check_no_local_work(repo, release, tree):
-    if repo.am_in_progress():
-        raise UsageError(
-            "%s: a `git am` is in progress in %s; finish it (then run "
-            "`export %s`) or pass --discard to throw it away" % (
-                release.name, tree, release.name))
-    dirty = repo.dirty()
-    if dirty:
-        raise UsageError(
-            "%s: workspace %s has %d uncommitted change(s), e.g. %s; commit "
-            "them and run `export %s`, or pass --discard to throw them away"
-            % (release.name, tree, len(dirty), dirty[0].strip(), release.name))
-    recorded = read_state(repo)
-    if recorded != repo.rev("HEAD"):
-        raise UsageError(
-            "%s: workspace %s has commits that are not exported to series/ "
-            "(HEAD moved since the series was last applied or exported); run "
-            "`export %s`, or pass --discard to throw them away" % (
-                release.name, tree, release.name))
-
-
-def state_path(repo):
-    gitdir = repo.out("rev-parse", "--absolute-git-dir")
-    return os.path.join(gitdir, STATE)
-
-
-def read_state(repo):
-    try:
-        with open(state_path(repo)) as f:
-            return f.read().strip()
-    except FileNotFoundError:
-        return None
-
-
-def record_state(repo):
-    with open(state_path(repo), "w") as f:
-        f.write(repo.rev("HEAD") + "\n")
-
-
-def materialize(ctx, release, tree):
-    """Unpack the sdist into tree and commit it as the baseline."""
-    tarball = sdist.fetch(ctx.paths, release, ctx.log)
-    with ctx.log.step("%s: unpacking %s into %s" % (
-            release.name, release.sdist_name, tree)):
-        sdist.unpack(tarball, tree)
-        repo = gitmod.Git(tree)
-        repo.run("init", "-q", "-b", "main")
-        write_excludes(tree)
-        repo.run("add", "-A")
-        date = {"GIT_AUTHOR_DATE": gitmod.BASELINE_DATE,
-                "GIT_COMMITTER_DATE": gitmod.BASELINE_DATE}
-        repo.run("commit", "-q", "--no-verify", "-m",
-                 "Nova %s (%s) from the PyPI sdist\n\nsha256 of %s: %s\n" % (
-                     release.version, release.branch, release.sdist_name,
-                     release.sha256), env=date)
-        repo.run("tag", gitmod.BASELINE_TAG)
-
-
-def write_excludes(tree):
-    with open(os.path.join(tree, ".git", "info", "exclude"), "w") as f:
-        f.write("\n".join(EXCLUDES) + "\n")
-
-
-def apply_series(ctx, release, tree):
-    """git am every patch of series/RELEASE; name the one that fails."""
-    repo = gitmod.Git(tree)
-    series_dir = ctx.paths.series(release.name)
-    for name in read_series(series_dir):
-        patch = os.path.join(str(series_dir), name)
-        if not os.path.exists(patch):
-            raise UsageError("%s: series names %s, which is not in %s" % (
-                release.name, name, series_dir))
-        # --keep-non-patch: a subject tag such as "[stable-only] " is part
-        # of the summary; only format-patch's own "[PATCH] " is dropped.
-        proc = repo.run("am", "-q", "--committer-date-is-author-date",
-                        "--keep-non-patch", "--no-3way", patch, check=False)
-        if proc.returncode != 0:
-            raise UsageError("%s: patch %s does not apply: %s\nThe workspace "
-                             "%s is left as `git am` stopped (git am --show-"
-                             "current-patch, or workspace --discard)." % (
-                                 release.name, name, failure_detail(proc.stdout),
-                                 tree))
-    record_state(repo)
-    return repo.commits(gitmod.BASELINE_TAG)
-
-
-def failure_detail(output):
-    """The file and hunk `git am` choked on, from its output."""
-    found = re.findall(r"^error: (patch failed: \S+|.*: does not exist in "
-                       r"index|.*: already exists in index|corrupt patch at "
-                       r"line \d+|.*)$", output, re.M)
-    return "; ".join(found[:3]) if found else output.strip().splitlines()[-1]
