@@ -148,174 +148,297 @@ def passes(result):
 
 
 def verify_release(ctx, release, table, args, store):
-    log = ctx.log
-    tree = ctx.paths.verify_tree(release.name + ("-base" if args.base else ""))
-    what = "the baseline alone" if args.base else "series/" + release.name
-    with log.step("%s: materializing %s in %s" % (release.name, what, tree)):
-        # The verify tree belongs to verify: always rebuilt from disk.
-        commits = trees.prepare(ctx, release, tree, discard=True,
-                                series=not args.base)
-    repo = gitmod.Git(tree)
-    tip = repo.rev("HEAD")
-    gate = release.envs[0]
-    envs = [gate] if args.gate_env else release.envs
-    built = {}
-    for env in envs:
-        began = time.monotonic()
-        built[env.name] = venvs.ensure(ctx, release, env, tree)
-        table.add(release.name, env.name, "env", ok=True,
-                  note="%.0fs" % (time.monotonic() - began))
+    """One release's steps, in order; each adds its rows to the table."""
+    run = ReleaseRun(ctx, release, table, args, store)
+    commits = run.materialize()
+    run.build_envs()
+    run.check_base_failures()
+    run.load_map(commits)
+    if args.tip_only:
+        run.tip(commits)
+    else:
+        run.each_commit(commits)
+    run.full_and_wide()
+    if args.base:
+        return
+    run.proofs(commits)
+    run.messages_and_style()
 
-    def test(env, selections, label, expect_failure=False,
+
+class ReleaseRun:
+    """What verify knows of one release as its steps go: the verify tree
+    and its tip, the envs and their venvs, the coverage map."""
+
+    def __init__(self, ctx, release, table, args, store):
+        self.ctx, self.log = ctx, ctx.log
+        self.release, self.table, self.args, self.store = (
+            release, table, args, store)
+        self.tree = ctx.paths.verify_tree(
+            release.name + ("-base" if args.base else ""))
+        self.repo = gitmod.Git(self.tree)
+        self.gate = release.envs[0]
+        self.envs = [self.gate] if args.gate_env else list(release.envs)
+        self.venvs = {}
+        self.cmap = None
+        self.tip_commit = None
+
+    def add(self, env, step, result=None, **kwargs):
+        return self.table.add(self.release.name, env.name if env else "-",
+                              step, result, **kwargs)
+
+    def materialize(self):
+        """The baseline and series/RELEASE (or the baseline alone, --base)
+        in the verify tree, rebuilt from disk; the series' commits."""
+        name = self.release.name
+        what = "the baseline alone" if self.args.base else "series/" + name
+        with self.log.step("%s: materializing %s in %s" % (name, what,
+                                                           self.tree)):
+            # The verify tree belongs to verify: always rebuilt from disk.
+            commits = trees.prepare(self.ctx, self.release, self.tree,
+                                    discard=True, series=not self.args.base)
+        self.tip_commit = self.repo.rev("HEAD")
+        return commits
+
+    def build_envs(self):
+        for env in self.envs:
+            began = time.monotonic()
+            self.venvs[env.name] = venvs.ensure(self.ctx, self.release, env,
+                                                self.tree)
+            self.add(env, "env", ok=True,
+                     note="%.0fs" % (time.monotonic() - began))
+
+    def test(self, env, selections, label, expect_failure=False,
              first_failure=False, passed=passes, ids=()):
         """Run a step, or reuse its stored result if it passed before on
         exactly this tree (as the step has it: a proof's too), venv,
         selection (regexes and ids) and tool version. `passed` tells a
         passing result."""
-        key = store.key(release=release.name, env=env.name,
-                        venv=venvs.read(built[env.name] / venvs.STAMP),
-                        tree=repo.out("write-tree"), selections=selections,
-                        ids=hashlib.sha256("\n".join(sorted(ids)).encode()
-                                           ).hexdigest() if ids else "",
-                        expect_failure=expect_failure,
-                        first_failure=first_failure)
-        stored = store.get(key)
+        release, venv = self.release, self.venvs[env.name]
+        key = self.store.key(
+            release=release.name, env=env.name,
+            venv=venvs.read(venv / venvs.STAMP),
+            tree=self.repo.out("write-tree"), selections=selections,
+            ids=hashlib.sha256("\n".join(sorted(ids)).encode()
+                               ).hexdigest() if ids else "",
+            expect_failure=expect_failure, first_failure=first_failure)
+        stored = self.store.get(key)
         if stored is not None:
             result = stestr.Result.from_fields(stored)
-            log.say("%s/%s: %s: reused the passing result of run %s "
-                    "(%d passed, %d failed)" % (
-                        release.name, env.name, label, result.reused_from,
-                        result.passed, result.failed))
+            self.log.say("%s/%s: %s: reused the passing result of run %s "
+                         "(%d passed, %d failed)" % (
+                             release.name, env.name, label,
+                             result.reused_from, result.passed,
+                             result.failed))
             return result
-        with log.step("%s/%s: %s" % (release.name, env.name, label)):
-            result = stestr.run(log, built[env.name], tree, selections,
-                                concurrency=args.concurrency,
+        with self.log.step("%s/%s: %s" % (release.name, env.name, label)):
+            result = stestr.run(self.log, venv, self.tree, selections,
+                                concurrency=self.args.concurrency,
                                 expect_failure=True,
                                 first_failure=first_failure, ids=ids,
                                 label="%s/%s %s" % (
                                     release.name, env.name, label))
         if not expect_failure:
-            tolerate_base_failures(log, release, result)
+            tolerate_base_failures(self.log, release, result)
         if passed(result):
-            store.put(key, result.fields())
+            self.store.put(key, result.fields())
         return result
 
-    check_base_failures(release, repo, gate, test, table)
+    def check_base_failures(self):
+        """The listed base failures must fail on the baseline, every time.
 
-    cmap = None
-    if commits and args.no_covmap:
-        table.add(release.name, gate.name, "covmap", ok=True,
-                  note="not used (--no-covmap): only the tests each commit "
-                       "adds or changes")
-    elif commits:
-        cmap, why = covmap.usable(ctx, release, repo)
-        table.add(release.name, gate.name, "covmap", ok=cmap is not None,
-                  note=why or "%s: %d tests, %d functions of %d files" % (
-                      covmap.path_of(ctx, release).name, len(cmap.tests),
-                      len(cmap.executed), len(cmap.files)))
+        That is what allows a step to tolerate them: a listed test that
+        passes on the released code could hide a failure the series
+        causes.
+        """
+        release, repo = self.release, self.repo
+        if not release.base_failures:
+            return
+        repo.run("checkout", "-q", gitmod.BASELINE_TAG)
 
-    def mapped(commit):
+        def all_fail(result):
+            return (set(result.failures) == release.known_failures and
+                    result.failed == len(release.known_failures))
+
+        try:
+            result = self.test(
+                self.gate, ["^%s$" % re.escape(t)
+                            for t in sorted(release.known_failures)],
+                "base failures on the baseline", expect_failure=True,
+                passed=all_fail)
+        finally:
+            repo.run("checkout", "-q", self.tip_commit)
+        passing = sorted(release.known_failures - set(result.failures))
+        self.add(self.gate, "base failures", result, ok=all_fail(result),
+                 note=("%d listed, all fail on the baseline" % result.failed
+                       if not passing else
+                       "listed but not failing on the baseline: " +
+                       ", ".join(passing)))
+
+    def load_map(self, commits):
+        """The release's coverage map, if it serves this series; the
+        covmap row says which, or why not."""
+        if not commits:
+            return
+        if self.args.no_covmap:
+            self.add(self.gate, "covmap", ok=True,
+                     note="not used (--no-covmap): only the tests each "
+                          "commit adds or changes")
+            return
+        cmap, why = covmap.usable(self.ctx, self.release, self.repo)
+        self.cmap = cmap
+        self.add(self.gate, "covmap", ok=cmap is not None,
+                 note=why or "%s: %d tests, %d functions of %d files" % (
+                     covmap.path_of(self.ctx, self.release).name,
+                     len(cmap.tests), len(cmap.executed), len(cmap.files)))
+
+    def mapped(self, commit):
         """The map's tests of the functions the commit changes, and a
         note of how many."""
-        if cmap is None:
+        if self.cmap is None:
             return [], ""
-        ids, keys, _ = covmap.select(cmap, repo, commit)
+        ids, keys, _ = covmap.select(self.cmap, self.repo, commit)
         functional, unit = stestr.split(ids)
         return sorted(ids), "; covmap: %d changed functions, %d unit + %d " \
             "functional tests" % (len(keys), len(unit), len(functional))
 
-    if args.tip_only and commits:
+    def tip(self, commits):
+        """What all the commits add or change and their map selections,
+        once, at the tip; what the gate env's wide step runs anyway is
+        left to it."""
+        if not commits:
+            return
+        repo, args, gate = self.repo, self.args, self.gate
         selections = selection.for_commits(repo, commits)
-        ids = sorted({t for c in commits for t in mapped(c)[0]})
-        # What the gate env's wide step runs at the tip anyway is left to it.
+        ids = sorted({t for c in commits for t in self.mapped(c)[0]})
         wide = [] if args.no_wide or args.full else \
             list(args.wide or gate.wide)
         selections = [sel for sel in selections
                       if not selection.covered_by(sel, wide)]
         ids = stestr.not_matched(ids, wide)
-        result = test(gate, selections, "tip", ids=ids)
-        table.add(release.name, gate.name, "tip", result,
-                  note="what the %d commits add or change and %d tests of "
-                       "the map%s: %s" % (
-                           len(commits), len(ids),
-                           ", but for the wide selection" if wide else "",
-                           " ".join(selections)[:200]))
-        commits_to_test = []
-    else:
-        commits_to_test = commits
-    for n, commit in enumerate(commits_to_test, 1):
-        subject = repo.out("log", "-1", "--format=%s", commit)
-        step = "commit %d/%d" % (n, len(commits))
-        repo.run("checkout", "-q", commit)
-        selections = selection.for_commit(repo, commit)
-        ids, note = mapped(commit)
-        if not selections and not ids:
-            table.add(release.name, gate.name, step, ok=True,
-                      note="%s (changes no test and no mapped code)" %
-                           subject[:60])
-            continue
-        result = test(gate, selections, step, ids=ids)
-        table.add(release.name, gate.name, step, result,
-                  note="%s: %s%s" % (subject[:60],
-                                     " ".join(selections)[:200], note))
-    repo.run("checkout", "-q", tip)
+        result = self.test(gate, selections, "tip", ids=ids)
+        self.add(gate, "tip", result,
+                 note="what the %d commits add or change and %d tests of "
+                      "the map%s: %s" % (
+                          len(commits), len(ids),
+                          ", but for the wide selection" if wide else "",
+                          " ".join(selections)[:200]))
 
-    if args.full:
-        for sel in (stestr.UNIT, stestr.FUNCTIONAL):
-            result = test(gate, [sel], "full " + sel)
-            table.add(release.name, gate.name, "full", result,
-                      note=sel + known_note(result))
-    if not args.no_wide:
-        for env in envs:
+    def each_commit(self, commits):
+        """Each commit on its own: the tests it adds or changes and its
+        map selection, at that commit."""
+        repo, gate = self.repo, self.gate
+        for n, commit in enumerate(commits, 1):
+            subject = repo.out("log", "-1", "--format=%s", commit)
+            step = "commit %d/%d" % (n, len(commits))
+            repo.run("checkout", "-q", commit)
+            selections = selection.for_commit(repo, commit)
+            ids, note = self.mapped(commit)
+            if not selections and not ids:
+                self.add(gate, step, ok=True,
+                         note="%s (changes no test and no mapped code)" %
+                              subject[:60])
+                continue
+            result = self.test(gate, selections, step, ids=ids)
+            self.add(gate, step, result,
+                     note="%s: %s%s" % (subject[:60],
+                                        " ".join(selections)[:200], note))
+        repo.run("checkout", "-q", self.tip_commit)
+
+    def full_and_wide(self):
+        """At the tip: the whole suites in the gate env (--full), each
+        env's wide selection (or the --wide ones)."""
+        args, gate = self.args, self.gate
+        if args.full:
+            for sel in (stestr.UNIT, stestr.FUNCTIONAL):
+                result = self.test(gate, [sel], "full " + sel)
+                self.add(gate, "full", result, note=sel + known_note(result))
+        if args.no_wide:
+            return
+        for env in self.envs:
             if args.full and env is gate:
                 continue
             for sel in args.wide or env.wide:
-                result = test(env, [sel], "wide " + sel)
-                table.add(release.name, env.name, "wide", result,
-                          note=sel + known_note(result))
+                result = self.test(env, [sel], "wide " + sel)
+                self.add(env, "wide", result, note=sel + known_note(result))
 
-    if args.base:
-        return
-    fixes = [c for c in commits if code_changed(repo, c)]
-    if not commits:
-        table.add(release.name, gate.name, "proof", ok=True,
-                  note="empty series: nothing to prove")
-    elif not fixes:
-        table.add(release.name, gate.name, "proof", ok=False,
-                  note="no commit of the series changes code")
-    for commit in fixes:
-        prove(ctx, release, repo, commit, gate, test, table)
-    repo.run("checkout", "-q", "-f", tip)
+    def proofs(self, commits):
+        """The regression proof of every commit that changes code."""
+        fixes = [c for c in commits if code_changed(self.repo, c)]
+        if not commits:
+            self.add(self.gate, "proof", ok=True,
+                     note="empty series: nothing to prove")
+        elif not fixes:
+            self.add(self.gate, "proof", ok=False,
+                     note="no commit of the series changes code")
+        for commit in fixes:
+            self.prove(commit)
+        self.repo.run("checkout", "-q", "-f", self.tip_commit)
 
-    # What a reviewer checks before reading the code. The messages depend
-    # on this series and those it is a backport of (their commits are
-    # named).
-    series = [ctx.paths.series(name)
-              for name in newer(ctx.releases, release) + [release.name]]
+    def prove(self, commit):
+        """The fix's tests, with its code put back as before it: must
+        fail."""
+        repo = self.repo
+        subject = repo.out("log", "-1", "--format=%s", commit)
+        code = code_changed(repo, commit)
+        selections = selection.for_commit(repo, commit)
+        if not code or not selections:
+            self.add(self.gate, "proof", ok=False,
+                     note="%s: a fix must change code and tests" %
+                          subject[:60])
+            return
+        repo.run("checkout", "-q", "-f", commit)
+        for path in code:
+            if repo.run("cat-file", "-e", "%s^:%s" % (commit, path),
+                        check=False).returncode == 0:
+                repo.run("checkout", commit + "^", "--", path)
+            else:
+                repo.run("rm", "-q", "-f", "--", path)
+        # One failure proves it; the rest would only be waited for (a
+        # failing functional test waits for a state that never comes).
+        result = self.test(self.gate, selections,
+                           "proof without " + " ".join(code),
+                           expect_failure=True, first_failure=True,
+                           passed=proves)
+        repo.run("reset", "-q", "--hard", commit)
+        self.add(self.gate, "proof", result, ok=proves(result),
+                 note="%s: %d failed without %s%s" % (
+                     subject[:50], result.failed, ", ".join(code),
+                     " (stopped at the first failure)" if result.stopped
+                     else ""))
 
-    def messages():
-        count, problems = checks.lint_release(ctx, release)
-        return not problems, "%d patch(es); %s" % (
-            count, "; ".join(problems)[:300] or "clean")
+    def messages_and_style(self):
+        """What a reviewer checks before reading the code: the commit
+        messages, the release's flake8 with hacking, reno lint. Each is
+        stored, when it passes, under what it depends on: the messages
+        on this series and those it is a backport of (their commits are
+        named), flake8 and reno lint on the tree and the gate's venv."""
+        ctx, release, tree = self.ctx, self.release, self.tree
+        series = [ctx.paths.series(name)
+                  for name in newer(ctx.releases, release) + [release.name]]
 
-    steps = [("-", "messages", messages,
-              {"series": [digest_of(path) for path in series]})]
-    venv = built[gate.name]
-    for check in (checks.flake8, checks.reno_lint):
-        steps.append((gate.name, check.__name__,
-                      lambda check=check: check(ctx, release, tree, venv),
-                      {"tree": repo.out("write-tree"),
-                       "venv": venvs.read(venv / venvs.STAMP)}))
-    for env_name, step, check, depends in steps:
-        key = store.key(release=release.name, step=step, **depends)
-        stored = store.get(key)
-        if stored is None:
-            ok, note = check()
-            stored = {"ok": ok, "note": note}
-            if ok:
-                store.put(key, stored)
-        table.add(release.name, env_name, step, ok=stored["ok"],
-                  note=stored["note"], reused_from=stored.get("run", ""))
+        def messages():
+            count, problems = checks.lint_release(ctx, release)
+            return not problems, "%d patch(es); %s" % (
+                count, "; ".join(problems)[:300] or "clean")
+
+        steps = [(None, "messages", messages,
+                  {"series": [digest_of(path) for path in series]})]
+        venv = self.venvs[self.gate.name]
+        for check in (checks.flake8, checks.reno_lint):
+            steps.append((self.gate, check.__name__,
+                          lambda check=check: check(ctx, release, tree, venv),
+                          {"tree": self.repo.out("write-tree"),
+                           "venv": venvs.read(venv / venvs.STAMP)}))
+        for env, step, check, depends in steps:
+            key = self.store.key(release=release.name, step=step, **depends)
+            stored = self.store.get(key)
+            if stored is None:
+                ok, note = check()
+                stored = {"ok": ok, "note": note}
+                if ok:
+                    self.store.put(key, stored)
+            self.add(env, step, ok=stored["ok"], note=stored["note"],
+                     reused_from=stored.get("run", ""))
 
 
 def digest_of(folder):
@@ -324,37 +447,6 @@ def digest_of(folder):
     for path in sorted(pathlib.Path(folder).iterdir()):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
-
-
-def check_base_failures(release, repo, gate, test, table):
-    """The listed base failures must fail on the baseline, every time.
-
-    That is what allows a step to tolerate them: a listed test that
-    passes on the released code could hide a failure the series causes.
-    """
-    if not release.base_failures:
-        return
-    head = repo.rev("HEAD")
-    repo.run("checkout", "-q", gitmod.BASELINE_TAG)
-
-    def all_fail(result):
-        return (set(result.failures) == release.known_failures and
-                result.failed == len(release.known_failures))
-
-    try:
-        result = test(gate, ["^%s$" % re.escape(t)
-                             for t in sorted(release.known_failures)],
-                      "base failures on the baseline", expect_failure=True,
-                      passed=all_fail)
-    finally:
-        repo.run("checkout", "-q", head)
-    passing = sorted(release.known_failures - set(result.failures))
-    table.add(release.name, gate.name, "base failures", result,
-              ok=all_fail(result),
-              note=("%d listed, all fail on the baseline" % result.failed
-                    if not passing else
-                    "listed but not failing on the baseline: " +
-                    ", ".join(passing)))
 
 
 def tolerate_base_failures(log, release, result):
@@ -380,34 +472,6 @@ def code_changed(repo, commit):
     """Files the commit changes that are code (not tests, notes, docs)."""
     return [p for p in repo.changed_files(commit + "^", commit)
             if not p.startswith(NOT_CODE)]
-
-
-def prove(ctx, release, repo, commit, gate, test, table):
-    """The fix's tests, with its code put back as before it: must fail."""
-    subject = repo.out("log", "-1", "--format=%s", commit)
-    code = code_changed(repo, commit)
-    selections = selection.for_commit(repo, commit)
-    if not code or not selections:
-        table.add(release.name, gate.name, "proof", ok=False,
-                  note="%s: a fix must change code and tests" % subject[:60])
-        return
-    repo.run("checkout", "-q", "-f", commit)
-    for path in code:
-        if repo.run("cat-file", "-e", "%s^:%s" % (commit, path),
-                    check=False).returncode == 0:
-            repo.run("checkout", commit + "^", "--", path)
-        else:
-            repo.run("rm", "-q", "-f", "--", path)
-    # One failure proves it; the rest would only be waited for (a failing
-    # functional test waits for a state that never comes).
-    result = test(gate, selections, "proof without " + " ".join(code),
-                  expect_failure=True, first_failure=True, passed=proves)
-    repo.run("reset", "-q", "--hard", commit)
-    table.add(release.name, gate.name, "proof", result, ok=proves(result),
-              note="%s: %d failed without %s%s" % (
-                  subject[:50], result.failed, ", ".join(code),
-                  " (stopped at the first failure)" if result.stopped
-                  else ""))
 
 
 def proves(result):
