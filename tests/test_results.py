@@ -81,37 +81,96 @@ def summary(project):
 
 def test_a_second_verify_reuses_every_passing_step(fake_verify):
     project, runs, venv = fake_verify
-    assert project.cli("verify") == 0
+    assert project.cli("verify", "--each-commit") == 0
     first = list(runs.ran)
     assert any("commit 1/3" in label for label in first)
     assert any("proof" in label for label in first)
     runs.ran.clear()
-    assert project.cli("verify") == 0
+    assert project.cli("verify", "--each-commit") == 0
     assert runs.ran == []
     rows = summary(project)["rows"]
     tested = [r for r in rows if r["step"] not in ("env", "covmap")]
     assert tested and all(r["from"] for r in tested)
     # --no-cache runs everything again.
-    assert project.cli("verify", "--no-cache") == 0
+    assert project.cli("verify", "--each-commit", "--no-cache") == 0
     assert runs.ran == first
+
+
+def add_env(project, python, wide):
+    """A second env of the fake release (the same fake venv answers)."""
+    table = project.root / "releases.toml"
+    table.write_text(table.read_text() + '[[fake.envs]]\npython = "%s"\n'
+                     'wide = ["%s"]\n' % (python, wide))
+
+
+def test_a_plain_verify_runs_what_ci_runs(fake_verify):
+    project, runs, venv = fake_verify
+    add_env(project, "3.7", "nova.tests.functional")
+    assert project.cli("verify") == 0
+    # Once at the tip, in the gate's env, no wide selection; the proof.
+    assert runs.ran == ["fake/py27 tip",
+                        "fake/py27 proof without nova/compute/manager.py"]
+    assert runs.ids["fake/py27 tip"] == ["nova.tests.test_manager.test_it"]
+    rows = summary(project)["rows"]
+    assert [r["env"] for r in rows if r["step"] == "env"] == ["py27"]
+    assert [r["step"] for r in rows] == [
+        "env", "covmap", "tip", "proof", "messages", "flake8", "reno_lint"]
+    # Nothing changed: the re-verify is served from the cache.
+    runs.ran.clear()
+    assert project.cli("verify") == 0
+    assert runs.ran == []
+    tested = [r for r in summary(project)["rows"]
+              if r["step"] not in ("env", "covmap")]
+    assert tested and all(r["from"] for r in tested)
+    # CI's spelling before this default selects the same, from the cache.
+    assert project.cli("verify", "--tip-only", "--gate-env", "--no-wide") == 0
+    assert runs.ran == []
+
+
+def test_each_commit_is_the_gates_profile(fake_verify):
+    project, runs, venv = fake_verify
+    add_env(project, "3.7", "nova.tests.functional")
+    assert project.cli("verify", "--each-commit") == 0
+    assert runs.ran == [
+        "fake/py27 commit 1/3", "fake/py27 commit 2/3",
+        "fake/py27 commit 3/3", "fake/py27 wide nova.tests",
+        "fake/py37 wide nova.tests.functional",
+        "fake/py27 proof without nova/compute/manager.py"]
+    rows = summary(project)["rows"]
+    assert [r["env"] for r in rows if r["step"] == "env"] == ["py27", "py37"]
+    runs.ran.clear()
+    assert project.cli("verify", "--each-commit", "--gate-env",
+                       "--no-wide") == 0
+    assert runs.ran == []
+    assert "tip" not in [r["step"] for r in summary(project)["rows"]]
+
+
+def test_wide_without_each_commit_runs_in_the_gates_env(fake_verify):
+    project, runs, venv = fake_verify
+    add_env(project, "3.7", "nova.tests.functional")
+    assert project.cli("verify", "--wide", "nova.tests.test_bug") == 0
+    assert runs.ran == ["fake/py27 tip", "fake/py27 wide nova.tests.test_bug",
+                        "fake/py27 proof without nova/compute/manager.py"]
+    # What the wide selection runs is left to it.
+    assert runs.ids["fake/py27 tip"] == ["nova.tests.test_manager.test_it"]
 
 
 def test_a_failure_is_never_reused(fake_verify):
     project, runs, venv = fake_verify
     runs.fail = {"wide"}
-    assert project.cli("verify") == 1
+    assert project.cli("verify", "--each-commit") == 1
     runs.ran.clear()
-    assert project.cli("verify") == 1
+    assert project.cli("verify", "--each-commit") == 1
     assert [label for label in runs.ran] == ["fake/py27 wide nova.tests"]
     runs.fail = set()
     runs.ran.clear()
-    assert project.cli("verify") == 0
+    assert project.cli("verify", "--each-commit") == 0
     assert runs.ran == ["fake/py27 wide nova.tests"]
 
 
 def test_editing_one_patch_reruns_from_that_commit_on(fake_verify):
     project, runs, venv = fake_verify
-    assert project.cli("verify") == 0
+    assert project.cli("verify", "--each-commit") == 0
     # Amend the last commit only: the first two keep their trees.
     project.git("reset", "-q", "--soft", "HEAD~1")
     project.commit("nova/tests/test_bug.py",
@@ -120,16 +179,16 @@ def test_editing_one_patch_reruns_from_that_commit_on(fake_verify):
                    "\n    def test_z(self):\n        return 1\n", TEST)
     project.cli("export", "fake")
     runs.ran.clear()
-    assert project.cli("verify") == 0
+    assert project.cli("verify", "--each-commit") == 0
     assert runs.ran == ["fake/py27 commit 3/3", "fake/py27 wide nova.tests"]
 
 
 def test_another_venv_runs_again(fake_verify):
     project, runs, venv = fake_verify
-    assert project.cli("verify") == 0
+    assert project.cli("verify", "--each-commit") == 0
     (venv / venvs.STAMP).write_text("venv-2")
     runs.ran.clear()
-    assert project.cli("verify") == 0
+    assert project.cli("verify", "--each-commit") == 0
     assert "fake/py27 commit 1/3" in runs.ran
 
 
@@ -149,7 +208,7 @@ def test_store_and_tool_version(tmp_path):
 
 def test_each_commit_runs_the_maps_tests_of_what_it_changes(fake_verify):
     project, runs, venv = fake_verify
-    assert project.cli("verify") == 0
+    assert project.cli("verify", "--each-commit") == 0
     ids = {label.split(" ", 1)[1]: found for label, found in runs.ids.items()
            if " commit " in label}
     assert ids == {"commit 1/3": [],

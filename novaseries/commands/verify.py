@@ -3,32 +3,35 @@
 For each release (all by default), in a scratch tree of its own under
 .work/verify (a developer's workspace is never touched):
   1. materialize the baseline and apply series/RELEASE;
-  2. build or reuse its venvs;
-  3. at every commit of the series, run the tests that commit adds or
-     changes and every test of the release's coverage map (covmap/,
-     made by `nova-series covmap`) that executes a function the commit
-     changes, in the gate's env (the gate tests each commit on its own);
-     with --tip-only, all the commits' selections, once, at the tip; a
-     missing or stale map fails the step (--no-covmap: no map is used,
-     and the covmap row says so);
-  4. at the tip, run each env's wide selection (or the --wide ones;
-     --gate-env: the gate's env alone);
+  2. build or reuse the gate env's venv (--each-commit: every env's);
+  3. at the tip, in the gate's env, run the tests the commits add or
+     change and every test of the release's coverage map (covmap/, made
+     by `nova-series covmap`) that executes a function some commit
+     changes, once (what CI runs); with --each-commit, each commit's
+     own selection at that commit (the gate tests each commit on its
+     own); a missing or stale map fails the step (--no-covmap: no map
+     is used, and the covmap row says so);
+  4. with --each-commit (or --wide SELECTION), at the tip, each env's
+     wide selection (or the --wide ones; --gate-env: the gate's env
+     alone; --no-wide: none);
   5. regression proof: for every commit that changes code (not tests,
      notes or docs), put that code back as it was before the commit and
      run the commit's tests again: they must fail (the run stops at the
      first failure);
   6. the commit messages (lint), the release's flake8 with hacking over
      the files the series touches and reno lint of its notes (style).
-With --full, step 4 runs the tree's whole unit and functional suites in
-the gate's env instead of its wide selection, as `tox -e py27` and
-`tox -e functional` do. A test that fails on the released code too is
-listed in releases.toml (base_failures): every verify runs the listed
+With --full, the tree's whole unit and functional suites run at the tip
+in the gate's env (instead of its wide selection), as `tox -e py27` and
+`tox -e functional` do. --base verifies the released code alone: the
+wide selection of every env. A test that fails on the released code too
+is listed in releases.toml (base_failures): every verify runs the listed
 tests on the baseline and fails if one of them passes there, and a
 listed test that fails in a step does not fail the step.
 Prints a table (release x step), writes it as summary.json and
 summary.md in the run's folder, and exits 1 when any step failed.
 """
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -55,18 +58,27 @@ NOT_CODE = ("nova/tests/", "nova/virt/fake.py", "releasenotes/", "doc/",
 def add_arguments(parser):
     parser.add_argument("releases", nargs="*", metavar="RELEASE")
     parser.add_argument("--concurrency", type=int)
+    parser.add_argument("--each-commit", action="store_true",
+                        help="the gate's profile: every commit on its own, "
+                             "every env, the wide selections at the tip "
+                             "(default: the tests of all commits once, at "
+                             "the tip, in the gate's env, no wide selection: "
+                             "what CI runs)")
     parser.add_argument("--no-wide", action="store_true",
-                        help="skip the wide selection at the tip")
+                        help="skip the wide selection at the tip (with "
+                             "--each-commit or --base)")
     parser.add_argument("--tip-only", action="store_true",
                         help="run the tests all commits add or change once, "
-                             "at the tip, instead of at each commit (what "
-                             "CI runs; the gate tests every commit)")
+                             "at the tip (the default; not with "
+                             "--each-commit)")
     parser.add_argument("--wide", action="append", metavar="SELECTION",
                         help="run this selection at the tip instead of the "
-                             "envs' wide ones (repeatable)")
+                             "envs' wide ones (repeatable; in the gate's env "
+                             "but for --each-commit and --base)")
     parser.add_argument("--gate-env", action="store_true",
                         help="only the gate's env of each release (the "
-                             "first in releases.toml)")
+                             "first in releases.toml; the default but for "
+                             "--each-commit and --base)")
     parser.add_argument("--full", action="store_true",
                         help="at the tip, the whole unit and functional "
                              "suites in the gate's env instead of its wide "
@@ -78,7 +90,68 @@ def add_arguments(parser):
                         help="reuse no stored result: run every step (CI)")
     parser.add_argument("--base", action="store_true",
                         help="verify the released code as it is: an empty "
-                             "series (in .work/verify/RELEASE-base)")
+                             "series (in .work/verify/RELEASE-base), the "
+                             "wide selection of every env")
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    """What a verify runs, as its options select it."""
+    each_commit: bool       # every commit on its own, else once at the tip
+    every_env: bool         # every env of the release, else the gate's
+    wide: bool              # the wide step at the tip
+    selections: tuple = ()  # --wide: instead of the envs' own
+    full: bool = False      # the whole suites in the gate's env
+    base: bool = False      # the released code alone
+
+    def describe(self):
+        """What runs, in one line (verify's first progress line)."""
+        if self.base:
+            what = "the released code alone"
+        elif self.each_commit:
+            what = "each commit on its own"
+        else:
+            what = "the commits' tests once, at the tip"
+        wide = "no wide selection"
+        if self.wide:
+            wide = " ".join(("the wide selection",) + self.selections)
+        parts = [what, "every env" if self.every_env else "the gate's env",
+                 wide] + (["the whole suites"] if self.full else [])
+        return "; ".join(parts)
+
+
+def profile(args):
+    """The Profile the options select; UsageError if they contradict.
+
+    The default is what CI runs: what the commits add or change and their
+    map selections, once, at the tip, in the gate's env, no wide
+    selection. --each-commit is the gate's profile: each commit on its
+    own, every env, the wide selections. --base: the released code, the
+    wide selection of every env. --tip-only, --gate-env and --no-wide,
+    which CI passed before, still say what they said.
+    """
+    if args.each_commit and args.tip_only:
+        raise UsageError("--each-commit tests every commit on its own, "
+                         "--tip-only only the tip: pass one of them")
+    if args.base and (args.each_commit or args.tip_only):
+        raise UsageError("--base verifies the released code alone: it has "
+                         "no commits for %s" % (
+                             "--each-commit" if args.each_commit
+                             else "--tip-only"))
+    if args.wide and args.no_wide:
+        raise UsageError("--wide runs a selection at the tip, --no-wide "
+                         "none: pass one of them")
+    every_env = (args.each_commit or args.base) and not args.gate_env
+    if args.wide and args.full and not every_env:
+        raise UsageError("--full replaces the gate env's wide selection and "
+                         "only the gate's env runs: --wide would run nowhere "
+                         "(with --each-commit or --base it runs in the "
+                         "other envs)")
+    return Profile(
+        each_commit=args.each_commit, every_env=bool(every_env),
+        wide=not args.no_wide and bool(args.each_commit or args.base or
+                                       args.wide),
+        selections=tuple(args.wide or ()), full=args.full, base=args.base)
 
 
 class Table:
@@ -124,7 +197,10 @@ class Table:
 
 
 def run(args, ctx):
+    plan = profile(args)
     releases = pick(ctx.releases, args.releases)
+    ctx.log.say("verify %s: %s" % (" ".join(r.name for r in releases),
+                                   plan.describe()))
     table = Table()
     began = time.monotonic()
     store = resultsmod.Results(
@@ -132,7 +208,7 @@ def run(args, ctx):
         resultsmod.tool_version(ctx.paths.root), enabled=not args.no_cache)
     for release in releases:
         try:
-            verify_release(ctx, release, table, args, store)
+            verify_release(ctx, release, table, args, plan, store)
         except (UsageError, CommandFailed) as exc:
             ctx.log.say("%s: error: %s" % (release.name, exc))
             if isinstance(exc, CommandFailed):
@@ -147,19 +223,19 @@ def passes(result):
     return result.ok
 
 
-def verify_release(ctx, release, table, args, store):
+def verify_release(ctx, release, table, args, plan, store):
     """One release's steps, in order; each adds its rows to the table."""
-    run = ReleaseRun(ctx, release, table, args, store)
+    run = ReleaseRun(ctx, release, table, args, plan, store)
     commits = run.materialize()
     run.build_envs()
     run.check_base_failures()
     run.load_map(commits)
-    if args.tip_only:
-        run.tip(commits)
-    else:
+    if plan.each_commit:
         run.each_commit(commits)
+    else:
+        run.tip(commits)
     run.full_and_wide()
-    if args.base:
+    if plan.base:
         return
     run.proofs(commits)
     run.messages_and_style()
@@ -169,15 +245,15 @@ class ReleaseRun:
     """What verify knows of one release as its steps go: the verify tree
     and its tip, the envs and their venvs, the coverage map."""
 
-    def __init__(self, ctx, release, table, args, store):
+    def __init__(self, ctx, release, table, args, plan, store):
         self.ctx, self.log = ctx, ctx.log
-        self.release, self.table, self.args, self.store = (
-            release, table, args, store)
+        self.release, self.table, self.store = release, table, store
+        self.args, self.plan = args, plan
         self.tree = ctx.paths.verify_tree(
-            release.name + ("-base" if args.base else ""))
+            release.name + ("-base" if plan.base else ""))
         self.repo = gitmod.Git(self.tree)
         self.gate = release.envs[0]
-        self.envs = [self.gate] if args.gate_env else list(release.envs)
+        self.envs = list(release.envs) if plan.every_env else [self.gate]
         self.venvs = {}
         self.cmap = None
         self.tip_commit = None
@@ -190,12 +266,12 @@ class ReleaseRun:
         """The baseline and series/RELEASE (or the baseline alone, --base)
         in the verify tree, rebuilt from disk; the series' commits."""
         name = self.release.name
-        what = "the baseline alone" if self.args.base else "series/" + name
+        what = "the baseline alone" if self.plan.base else "series/" + name
         with self.log.step("%s: materializing %s in %s" % (name, what,
                                                            self.tree)):
             # The verify tree belongs to verify: always rebuilt from disk.
             commits = trees.prepare(self.ctx, self.release, self.tree,
-                                    discard=True, series=not self.args.base)
+                                    discard=True, series=not self.plan.base)
         self.tip_commit = self.repo.rev("HEAD")
         return commits
 
@@ -307,11 +383,11 @@ class ReleaseRun:
         left to it."""
         if not commits:
             return
-        repo, args, gate = self.repo, self.args, self.gate
+        repo, plan, gate = self.repo, self.plan, self.gate
         selections = selection.for_commits(repo, commits)
         ids = sorted({t for c in commits for t in self.mapped(c)[0]})
-        wide = [] if args.no_wide or args.full else \
-            list(args.wide or gate.wide)
+        wide = list(plan.selections or gate.wide) \
+            if plan.wide and not plan.full else []
         selections = [sel for sel in selections
                       if not selection.covered_by(sel, wide)]
         ids = stestr.not_matched(ids, wide)
@@ -347,17 +423,17 @@ class ReleaseRun:
     def full_and_wide(self):
         """At the tip: the whole suites in the gate env (--full), each
         env's wide selection (or the --wide ones)."""
-        args, gate = self.args, self.gate
-        if args.full:
+        plan, gate = self.plan, self.gate
+        if plan.full:
             for sel in (stestr.UNIT, stestr.FUNCTIONAL):
                 result = self.test(gate, [sel], "full " + sel)
                 self.add(gate, "full", result, note=sel + known_note(result))
-        if args.no_wide:
+        if not plan.wide:
             return
         for env in self.envs:
-            if args.full and env is gate:
+            if plan.full and env is gate:
                 continue
-            for sel in args.wide or env.wide:
+            for sel in plan.selections or env.wide:
                 result = self.test(env, [sel], "wide " + sel)
                 self.add(env, "wide", result, note=sel + known_note(result))
 
