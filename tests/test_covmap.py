@@ -245,7 +245,8 @@ def test_a_stopped_map_goes_on_from_its_first_unfinished_chunk(tmp_path):
     except KeyboardInterrupt:
         pass
     assert ran == [["t1", "t2"]]
-    assert [p.suffix for p in tmp_path.iterdir()] == [".json"]
+    assert [p.name.endswith(".json.gz") for p in tmp_path.iterdir()] == [
+        True]
 
     def run_one(chunk):
         ran.append(chunk)

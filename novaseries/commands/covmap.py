@@ -6,8 +6,11 @@ gate's env under coverage.py (5.5 on Python 2.7, its last release there;
 7.x on Python 3; installed beside the venv, not in it), measuring the
 files the series changes and those releases.toml's `measure` names, with
 a context per test (covhook/sitecustomize.py). The tests run in chunks
-whose results are kept in the cache: a run stopped at any time goes on
-from its first unfinished chunk when started again. Takes as long as
+whose results are kept in covmap/chunks/RELEASE/ (gzipped, committed
+with the repo, as a machine's cache may not outlive a session): a run
+stopped at any time goes on from its first unfinished chunk when started
+again, here or on another machine with the same venv; they are removed
+once the map is made. Takes as long as
 `verify --full` and a little more; run it again when the series starts
 changing a file it does not measure (`verify` says so).
 
@@ -17,6 +20,7 @@ functions and how many tests they select.
 """
 
 import glob
+import gzip
 import hashlib
 import json
 import os
@@ -157,7 +161,7 @@ def make(ctx, release, args):
         hook = f.read().decode()
     common = digest(CHUNK_FORMAT, baseline_tree, files, cov_version,
                     venvs.read(venv / venvs.STAMP), hook)
-    store = ctx.paths.cache / "covmap" / release.name
+    store = chunk_store(ctx, release)
 
     def run_one(chunk):
         return run_chunk(ctx, release, tree, venv, data, rcfile, scope,
@@ -177,6 +181,8 @@ def make(ctx, release, args):
                  "chunks": len(done), "not_imported": broken}
     path = covmap.path_of(ctx, release)
     cmap.save(path)
+    # The map holds all they did.
+    shutil.rmtree(store)
     made = cmap.made
     log.say("%s: %s: %d tests (%d passed, %d failed, %d skipped) in %ds, "
             "%d functions of %d files executed; %d KiB" % (
@@ -190,6 +196,11 @@ def make(ctx, release, args):
     return True
 
 
+def chunk_store(ctx, release):
+    """Where a release's chunk results are kept until its map is made."""
+    return ctx.paths.root / "covmap" / "chunks" / release.name
+
+
 def each_chunk(log, prefix, store, common, chunks, run_one, doing=""):
     """Each chunk's result: the one kept in `store` under a key of the
     chunk's tests and `common` (all else it depends on), else what
@@ -198,11 +209,11 @@ def each_chunk(log, prefix, store, common, chunks, run_one, doing=""):
     store.mkdir(parents=True, exist_ok=True)
     done = []
     for n, chunk in enumerate(chunks, 1):
-        path = store / ("%s.json" % digest(common, chunk)[:32])
+        path = store / ("%s.json.gz" % digest(common, chunk)[:32])
         label = "%schunk %d/%d (%d tests from %s)" % (
             prefix, n, len(chunks), len(chunk), chunk[0])
         if path.exists():
-            with open(path) as f:
+            with gzip.open(path, "rt") as f:
                 done.append(json.load(f))
             log.say("%s: done in an earlier run" % label)
             continue
@@ -211,7 +222,7 @@ def each_chunk(log, prefix, store, common, chunks, run_one, doing=""):
         if found is None:
             return None
         # Written whole or not at all: a kill leaves no half chunk.
-        with open(str(path) + ".tmp", "w") as f:
+        with gzip.open(str(path) + ".tmp", "wt") as f:
             json.dump(found, f)
         os.replace(str(path) + ".tmp", path)
         done.append(found)
