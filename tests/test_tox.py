@@ -33,21 +33,31 @@ def release(tox_python=None, setuptools=None):
 
 
 def test_an_env_of_its_own_basepython_uses_it():
-    assert tox.basepython_of(tox_config(), "functional") == "python2.7"
+    assert tox.basepython_of(tox_config(), "functional", "python2.7") == \
+        ("python2.7", "tox.ini")
 
 
 def test_an_env_without_one_inherits_testenv():
-    assert tox.basepython_of(tox_config(), "pep8") == "python3.5"
+    assert tox.basepython_of(tox_config(), "pep8", "python2.7") == \
+        ("python3.5", "tox.ini")
 
 
 def test_a_pyNN_env_is_its_factor_whatever_testenv_says():
-    assert tox.basepython_of(tox_config(), "py27") == "python2.7"
-    assert tox.basepython_of(tox_config(), "py37") == "python3.7"
+    assert tox.basepython_of(tox_config(), "py27", "python3.7") == \
+        ("python2.7", "factor")
+    assert tox.basepython_of(tox_config(), "py37", "python2.7") == \
+        ("python3.7", "factor")
 
 
-def test_no_basepython_anywhere_is_an_error():
-    with pytest.raises(config.UsageError):
-        tox.basepython_of(tox_config("[testenv:pep8]\n"), "pep8")
+def test_no_basepython_anywhere_is_the_default_named_by_nobody():
+    assert tox.basepython_of(tox_config("[testenv:pep8]\n"), "pep8",
+                             "python2.7") == ("python2.7", None)
+
+
+def test_releases_toml_names_the_basepython_before_the_tree():
+    assert tox.basepython_of(tox_config(), "functional", "python2.7",
+                             {"basepython": "python3.7"}) == \
+        ("python3.7", "releases.toml")
 
 
 def test_a_version_of_a_release_env_needs_no_mapping():
@@ -206,12 +216,99 @@ def test_the_tree_says_which_tox():
 
 def test_tox4_answers_an_env_without_basepython_with_its_own():
     parsed = tox_config(TOX4_INI)
-    assert tox.basepython_of(parsed, "functional", own="python3.11") == \
-        "python3.11"
-    assert tox.basepython_of(parsed, "py311", own="python3.11") == \
-        "python3.11"
-    with pytest.raises(config.UsageError):
-        tox.basepython_of(parsed, "functional")
+    rel = release311()
+    given = tox.plan(parsed, rel, "functional", 4)
+    assert (given.basepython, given.version, given.source) == \
+        ("python3.11", "3.11", None)
+    # tox 4 runs on the gate's interpreter: the copy need not name it.
+    assert "basepython" not in str(given.sections)
+    assert not given.gate_default
+    assert tox.plan(parsed, rel, "py311", 4).source == "factor"
+
+
+TOX3_INI = """\
+[tox]
+minversion = 3.18.0
+
+[testenv]
+usedevelop = True
+
+[testenv:{unit,py3,py311}]
+setenv =
+  {[testenv]setenv}
+
+[testenv:functional{,-py310,-py311}]
+description =
+  Run functional tests.
+
+[testenv:pep8]
+commands =
+  pre-commit run --all-files
+"""
+
+
+def release311(tox_envs=None, tox_python=None):
+    return config.Release(
+        name="fake", branch="stable/fake", version="1.2.3", sha256="",
+        constraints=pathlib.Path("/pins/fake.txt"), extras=(), bindep=(),
+        envs=(config.Env("3.11", ()),), tox_python=tox_python or {},
+        tox_envs=tox_envs or {})
+
+
+def test_tox3_builds_an_env_without_basepython_on_the_gate_interpreter(
+        tmp_path):
+    """tox 3 would take its own interpreter (the tool venv's): the copy
+    names the gate env's in the env's section."""
+    (tmp_path / "tox.ini").write_text(TOX3_INI)
+    parsed = tox_config(TOX3_INI)
+    rel = release311(tox_envs={"pep8": {"commands": "flake8 {posargs}"}})
+    factor_wins = {"ignore_basepython_conflict": "true"}
+
+    pep8 = tox.plan(parsed, rel, "pep8", 3)
+    assert (pep8.basepython, pep8.version, pep8.source) == \
+        ("python3.11", "3.11", None)
+    assert pep8.gate_default and pep8.replaced == ["commands"]
+    assert pep8.sections == {"tox": factor_wins, "testenv:pep8": {
+        "commands": "flake8 {posargs}", "basepython": "python3.11"}}
+
+    # A section that stands for several envs: those of a pyNN factor keep
+    # its interpreter, as tox 3 is told that the factor wins.
+    functional = tox.plan(parsed, rel, "functional", 3)
+    section = "testenv:functional{,-py310,-py311}"
+    assert functional.sections == {"tox": factor_wins,
+                                   section: {"basepython": "python3.11"}}
+    path = tox.mapped_ini(tmp_path, functional.rewrite, functional.basepython,
+                          functional.sections)
+    copied = tox_config(pathlib.Path(path).read_text())
+    assert copied.get(section, "basepython").strip() == "python3.11"
+    assert copied.get(section, "description").strip() == \
+        "Run functional tests."
+    assert copied.get("tox", "ignore_basepython_conflict").strip() == "true"
+    assert copied.get("tox", "minversion").strip() == "3.18.0"
+    assert "basepython" not in (tmp_path / "tox.ini").read_text()
+
+    # Neither an env of its own factor nor one the tree names is touched.
+    assert tox.plan(parsed, rel, "py311", 3).sections == {}
+    named = tox_config(TOX3_INI + "\n[testenv:docs]\nbasepython = "
+                       "python3.11\n")
+    assert tox.plan(named, rel, "docs", 3).sections == {}
+
+
+def test_tox3_reads_basepython_from_releases_toml_mapped():
+    parsed = tox_config(TOX3_INI)
+    rel = release311(tox_envs={"pep8": {"basepython": "python3"}},
+                     tox_python={"python3": "3.11"})
+    pep8 = tox.plan(parsed, rel, "pep8", 3)
+    assert (pep8.asked, pep8.basepython, pep8.source, pep8.mapped) == \
+        ("python3", "python3.11", "releases.toml", True)
+    # Written mapped, in the copy's section, not rewritten in the tree's.
+    assert pep8.sections["testenv:pep8"] == {"basepython": "python3.11"}
+    assert pep8.rewrite is None and not pep8.gate_default
+
+
+def test_tox3_tries_the_releases_interpreter_before_its_own():
+    assert tox.tox3_discover("/opt/py/bin/python3.11") == [
+        "--discover", "/opt/py/bin/python3.11"]
 
 
 def test_tox4_gets_the_pins_and_passes_pbr_its_version(tmp_path):

@@ -17,11 +17,17 @@ with its own interpreter (Stein's python3) is mapped by the release's
 tree's tox.ini, beside it, whose basepython lines say the version
 mapped to, and the run says so. The same copy replaces the keys the
 release's `tox_envs` table gives for an env that cannot run here as
-written (master's pep8: pre-commit's hooks come from git hosts).
+written (master's pep8: pre-commit's hooks come from git hosts). An env
+that names no basepython (there nor in the tree) is built with the
+release's gate interpreter (`envs[0]`): tox 4 takes it as its own; tox
+3, whose own is the tool venv's, reads it from the copy, in the env's
+section. tox 3 is told to try the release's interpreter first
+(--discover), before its own of the same version.
 `--offline` runs tox in a network namespace of its own with only
 loopback up, so a request that leaves the machine fails the run.
 """
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -55,7 +61,6 @@ def run(args, ctx):
         trees.prepare(ctx, release, tree)
     config = stestr.tox_config(tree)
     major = tox_major(config)
-    own = None
     if major == 4:
         own = real_executable(interpreters.find(release.envs[0].python,
                                                 ctx.log))
@@ -65,41 +70,27 @@ def run(args, ctx):
     workdir = tox_workdir(ctx.paths, release, tree)
     failed = 0
     for name in args.envs or ["functional"]:
-        basepython = basepython_of(
-            config, name,
-            own="python" + release.envs[0].python if own else None)
-        env, python, mapped = interpreter_for(ctx, release, name, basepython)
+        given = plan(config, release, name, major)
+        say_plan(ctx, release, name, given)
+        env = release.env(given.version)
+        python = real_executable(interpreters.find(env.python, ctx.log))
         # The env's wheels exist once its venv was built: env builds it
         # (online the first time), so tox itself never needs the network.
         venvs.ensure(ctx, release, env, tree, develop_tree=False)
         ini = os.path.join(str(tree), "tox.ini")
-        replaced = release.tox_envs.get(name, {})
-        sections = {}
-        if replaced:
-            ctx.log.say("%s: tox -e %s: releases.toml replaces its %s (tox "
-                        "reads %s)" % (release.name, name,
-                                       ", ".join(sorted(replaced)),
-                                       MAPPED_INI))
-            section = stestr.env_section(config, name)
-            if section == "testenv":        # an env of no section of its own
-                section = "testenv:" + name
-            sections[section] = replaced
-        if major == 4 and not config.has_section(PKG_SECTION):
-            # tox 4 builds the tree in a package env that -x does not
-            # reach: pbr gets its version there through the copy.
-            sections[PKG_SECTION] = {"pass_env": "\n".join(PASS_ENV)}
-        copied = bool(mapped or sections)
+        copied = bool(given.rewrite or given.sections)
         if copied:
-            ini = mapped_ini(tree, basepython if mapped else None,
-                             "python" + env.python, sections)
-        if mapped:
-            basepython = "python" + env.python
+            ini = mapped_ini(tree, given.rewrite, given.basepython,
+                             given.sections)
+        basepython = given.basepython
         shims = shim_dir(workdir, basepython, python)
         locpath = locale_dir(ctx, workdir)
         environ = tox_environ(ctx.paths, release, env, shims, locpath)
         argv = [str(tox), "-c", ini, "--workdir", str(workdir), "-e", name]
         if major == 4:
             argv += tox4_overrides(locpath)
+        else:
+            argv += tox3_discover(python)
         if args.recreate:
             argv.append("--recreate")
         if args.posargs:
@@ -139,24 +130,37 @@ def tox_major(config):
     return 4 if match and int(match.group(1)) >= 4 else 3
 
 
-def basepython_of(config, name, own=None):
-    """The interpreter tox would ask for to build the env `name`; `own`
-    names tox's own interpreter, which tox 4 takes when no basepython is
-    given (tox 3's is the tool venv's, no release's)."""
-    section = stestr.env_section(config, name)
+def basepython_of(config, name, default, replaced=None):
+    """(The interpreter the env `name` is built with, who names it).
+
+    The name comes from releases.toml's `tox_envs` keys of the env
+    (`replaced`), a pyNN env's own factor (it wins, as with tox 3's
+    ignore_basepython_conflict), the env's section or [testenv] of the
+    tree's tox.ini; who names it is "releases.toml", "factor" or
+    "tox.ini". An env that none names is built with `default` (who:
+    None), the release's gate interpreter: tox 4, which runs on it, takes
+    it itself; tox 3 would take its own (the tool venv's, no release's),
+    so the copy of tox.ini names it.
+    """
+    if (replaced or {}).get("basepython", "").strip():
+        return replaced["basepython"].strip(), "releases.toml"
     factor = re.match(r"^py(\d)(\d+)$", name)
     if factor:
-        # A pyNN env's own factor wins (ignore_basepython_conflict).
-        return "python%s.%s" % factor.groups()
+        return "python%s.%s" % factor.groups(), "factor"
+    section = stestr.env_section(config, name)
     if config.has_section(section) and \
             config.has_option(section, "basepython"):
-        return config.get(section, "basepython").strip()
+        return config.get(section, "basepython").strip(), "tox.ini"
     if config.has_option("testenv", "basepython"):
-        return config.get("testenv", "basepython").strip()
-    if own:
-        return own
-    raise UsageError("tox env %s names no basepython (tox would use its own "
-                     "interpreter, which no release venv matches)" % name)
+        return config.get("testenv", "basepython").strip(), "tox.ini"
+    return default, None
+
+
+def tox3_discover(python):
+    """tox 3 looks for an env's interpreter first in its own, then on
+    PATH; --discover makes it try the release's first (its own may be
+    another build of the same version)."""
+    return ["--discover", str(python)]
 
 
 # What tox 4 passes to an env's commands and installs only when told
@@ -172,17 +176,71 @@ def tox4_overrides(locpath=None):
     return ["-x", "testenv.pass_env+=" + ",".join(names)]
 
 
-def interpreter_for(ctx, release, name, basepython):
-    """(release env, interpreter path, mapped) that answer `basepython`."""
-    version, mapped = version_for(release, name, basepython)
-    if mapped:
+@dataclasses.dataclass
+class Plan:
+    """What tox is given for one env."""
+    basepython: str     # the name tox asks for
+    version: str        # of the release env whose interpreter answers it
+    source: str | None  # who named it (basepython_of); None: nobody
+    asked: str          # the name before releases.toml's tox_python
+    mapped: bool        # ... mapped it to `version`
+    rewrite: str | None  # the tree's basepython the copy rewrites
+    sections: dict      # {section: {key: value}} the copy replaces
+    replaced: list      # the keys of those that releases.toml's tox_envs gives
+    gate_default: bool  # the copy names the gate env's, for no basepython
+
+
+def plan(config, release, name, major):
+    """The Plan of the env `name` of a tox `major` tree (config)."""
+    replaced = dict(release.tox_envs.get(name, {}))
+    asked, source = basepython_of(config, name,
+                                  "python" + release.envs[0].python, replaced)
+    version, mapped = version_for(release, name, asked)
+    basepython = "python" + version if mapped else asked
+    keys = dict(replaced)
+    section = stestr.env_section(config, name)
+    if section == "testenv":            # an env of no section of its own
+        section = "testenv:" + name
+    sections = {}
+    if source == "releases.toml" or source is None and major == 3:
+        # The copy names the interpreter: releases.toml's, or the gate
+        # env's (tox 4 takes that itself, as it runs on it).
+        keys["basepython"] = basepython
+        if major == 3:
+            # A section may stand for several envs (functional{,-py311}):
+            # those of a pyNN factor keep its interpreter, not warned of
+            # a conflict, as basepython_of takes it.
+            sections["tox"] = {"ignore_basepython_conflict": "true"}
+    if keys:
+        sections[section] = keys
+    if major == 4 and not config.has_section(PKG_SECTION):
+        # tox 4 builds the tree in a package env that -x does not reach:
+        # pbr gets its version there through the copy.
+        sections[PKG_SECTION] = {"pass_env": "\n".join(PASS_ENV)}
+    return Plan(basepython=basepython, version=version, source=source,
+                asked=asked, mapped=mapped,
+                rewrite=asked if mapped and source == "tox.ini" else None,
+                sections=sections, replaced=sorted(replaced),
+                gate_default=source is None and major == 3)
+
+
+def say_plan(ctx, release, name, given):
+    """Say where the run departs from the tree's tox.ini."""
+    if given.mapped:
         ctx.log.say("%s: tox -e %s asks for %s; releases.toml answers it with "
-                    "Python %s (tox reads %s)" % (release.name, name,
-                                                  basepython, version,
-                                                  MAPPED_INI))
-    env = release.env(version)
-    return env, real_executable(interpreters.find(env.python, ctx.log)), \
-        mapped
+                    "Python %s%s" % (
+                        release.name, name, given.asked, given.version,
+                        " (tox reads %s)" % MAPPED_INI
+                        if given.source != "factor" else ""))
+    if given.replaced:
+        ctx.log.say("%s: tox -e %s: releases.toml replaces its %s (tox "
+                    "reads %s)" % (release.name, name,
+                                   ", ".join(given.replaced), MAPPED_INI))
+    if given.gate_default:
+        ctx.log.say("%s: tox -e %s names no basepython, for which tox 3 "
+                    "would take its own interpreter; it gets the gate env's, "
+                    "%s (tox reads %s)" % (release.name, name,
+                                           given.basepython, MAPPED_INI))
 
 
 MAPPED_INI = ".nova-series-tox.ini"
