@@ -101,8 +101,9 @@ def main(argv=None):
                     common.say("%s: failed: %s" % (label, error))
                     failed = True
                     continue
-                common.say("%s: done in %.1fs" % (
-                    label, time.monotonic() - start))
+                common.say("%s: done in %.1fs: %s" % (
+                    label, time.monotonic() - start,
+                    json.dumps(result, sort_keys=True)))
                 rows.append((name, result))
 
     print("%s: one `placement audit` dry run; N servers on P compute "

@@ -110,13 +110,17 @@ class AuditScaleBench(integrated_helpers.ProviderUsageBaseTestCase):
         deadline = time.time() + 1500
         while True:
             instances = objects.InstanceList.get_all(ctxt)
+            failed = [i.uuid for i in instances if i.vm_state == 'error']
+            if failed:
+                raise AssertionError('%d servers failed to build' % len(
+                    failed))
             if len(instances) == count and all(
                     i.vm_state == 'active' and i.task_state is None
                     for i in instances):
                 return instances
             if time.time() > deadline:
                 raise AssertionError('servers not active after 1500 s')
-            time.sleep(0.2)
+            time.sleep(1)
 
     def _history(self, instances, migrations, deleted):
         ctxt = context.get_admin_context()
