@@ -31,15 +31,14 @@ else:
 
 import collections  # noqa: E402
 import io  # noqa: E402
-import json  # noqa: E402
 import re  # noqa: E402
 import time  # noqa: E402
-import unittest  # noqa: E402
 
 import fixtures  # noqa: E402
 from oslo_utils import uuidutils  # noqa: E402
 import sqlalchemy  # noqa: E402
 
+import scenario_run  # noqa: E402  (beside this script)
 from nova.cmd import manage  # noqa: E402
 from nova import context  # noqa: E402
 from nova import objects  # noqa: E402
@@ -183,13 +182,7 @@ def main(argv):
         print('usage: python %s N P H D' % argv[0], file=sys.stderr)
         return 2
     sizes = [int(arg) for arg in argv[1:]]
-    result = unittest.TextTestRunner(stream=sys.stderr, verbosity=0).run(
-        AuditScaleBench(sizes))
-    if not result.wasSuccessful() or not RESULT:
-        return 1
-    sys.stdout.write(json.dumps(RESULT, sort_keys=True) + '\n')
-    sys.stdout.flush()
-    return 0
+    return scenario_run.run(AuditScaleBench(sizes), RESULT)
 
 
 if __name__ == '__main__':

@@ -61,10 +61,9 @@ else:
 
 import collections  # noqa: E402
 import inspect  # noqa: E402
-import json  # noqa: E402
 import re  # noqa: E402
-import unittest  # noqa: E402
 
+import scenario_run  # noqa: E402  (beside this script)
 from nova.compute import instance_actions  # noqa: E402
 from nova.compute import manager as compute_manager  # noqa: E402
 from nova import exception  # noqa: E402
@@ -356,13 +355,8 @@ def main(argv):
               file=sys.stderr)
         return 2
     scenario = argv[1]
-    result = unittest.TextTestRunner(stream=sys.stderr, verbosity=0).run(
-        PlacementRequestsBench('test_' + scenario.replace('-', '_')))
-    if not result.wasSuccessful() or not RESULT:
-        return 1
-    sys.stdout.write(json.dumps(RESULT, sort_keys=True) + '\n')
-    sys.stdout.flush()
-    return 0
+    return scenario_run.run(
+        PlacementRequestsBench('test_' + scenario.replace('-', '_')), RESULT)
 
 
 if __name__ == '__main__':
