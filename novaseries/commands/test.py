@@ -41,4 +41,9 @@ def run(args, ctx):
         ctx.log.say("  FAILED %s" % test_id)
     if result.ran == 0:
         ctx.log.say("%s: no test ran" % label)
+    elif result.returncode != 0 and not result.failed:
+        # An import error of a selected module fails discovery, not a test.
+        ctx.log.say("%s: stestr exited %d with no failed test: see the "
+                    "output above (an import error?)" % (
+                        label, result.returncode))
     return 0 if result.ok else 1

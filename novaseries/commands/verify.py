@@ -315,6 +315,11 @@ class ReleaseRun:
                                     release.name, env.name, label))
         if not expect_failure:
             tolerate_base_failures(self.log, release, result)
+        # The step's line says how long; this one says how it ended.
+        self.log.say("%s/%s: %s: %d passed, %d failed, %d skipped%s" % (
+            release.name, env.name, label, result.passed, result.failed,
+            result.skipped, "".join("\n  failed: %s" % t
+                                    for t in sorted(result.failures)[:10])))
         if passed(result):
             self.store.put(key, result.fields())
         return result
