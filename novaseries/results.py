@@ -4,9 +4,12 @@ A step's key is a digest of: the git tree id of exactly what it tested
 (`git write-tree` of the verify tree as the step left it, so a proof's
 reverted code counts too), the venv's identity (its build stamp: the
 interpreter, the constraints, the requirements, the extras), the step
-and its selection, and the tool's version (a digest of the tool's code
-and releases.toml, so that any change of the tool or of the release
-table runs everything again). Only a passing step is stored, and a later
+and its selection, and the tool's version: a digest of the code that
+runs the tests and reads their results (stestr.py), of how a release's
+envs are read (config.py) and of releases.toml, so that a change of any
+of them runs everything again. The rest of the tool (its logging, the
+verbs' plans) does not change what a step with this key measures, so a
+change there keeps what passed. Only a passing step is stored, and a later
 verify reuses it only when every part of the key is the same; a failure
 is never reused, it runs again.
 """
@@ -19,13 +22,17 @@ import pathlib
 PACKAGE = pathlib.Path(__file__).resolve().parent
 
 
+# The tool's modules that decide what a step with a given tree, venv and
+# selection measures.
+MEASURING = ("stestr.py", "config.py")
+
+
 def tool_version(root):
-    """Digest of the tool's code and the release table."""
+    """Digest of the measuring code and the release table."""
     digest = hashlib.sha256()
     # Names relative to the package and the root: where the checkout is
     # does not matter.
-    files = [(str(path.relative_to(PACKAGE)), path)
-             for path in sorted(PACKAGE.rglob("*.py"))]
+    files = [(name, PACKAGE / name) for name in MEASURING]
     files.append(("releases.toml", pathlib.Path(root) / "releases.toml"))
     for name, path in files:
         digest.update(name.encode() + b"\0" + path.read_bytes())

@@ -206,6 +206,20 @@ def test_store_and_tool_version(tmp_path):
     assert results.tool_version(tmp_path) != version
 
 
+def test_tool_version_follows_the_measuring_code_only(tmp_path, monkeypatch):
+    (tmp_path / "releases.toml").write_text("a")
+    package = tmp_path / "package"
+    package.mkdir()
+    for name in results.MEASURING + ("cli.py",):
+        (package / name).write_text(name)
+    monkeypatch.setattr(results, "PACKAGE", package)
+    version = results.tool_version(tmp_path)
+    (package / "cli.py").write_text("a log line more")
+    assert results.tool_version(tmp_path) == version
+    (package / "stestr.py").write_text("another way to read results")
+    assert results.tool_version(tmp_path) != version
+
+
 def test_each_commit_runs_the_maps_tests_of_what_it_changes(fake_verify):
     project, runs, venv = fake_verify
     assert project.cli("verify", "--each-commit") == 0
