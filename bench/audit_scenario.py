@@ -49,6 +49,8 @@ UUID = re.compile(
 REPORT_CLIENT = 'nova.scheduler.client.report.SchedulerReportClient'
 # Servers a create request asks for (min_count): fewer requests to boot N.
 BATCH = 25
+# The fake image service's first image (older trees' helpers want it).
+IMAGE = '155d900f-4e14-4e4c-a73d-069cbf4541e6'
 RESULT = {}
 
 
@@ -78,7 +80,9 @@ class AuditScaleBench(integrated_helpers.ProviderUsageBaseTestCase):
                                 'before_cursor_execute', self._statement)
         self.addCleanup(sqlalchemy.event.remove, sqlalchemy.engine.Engine,
                         'before_cursor_execute', self._statement)
-        self.useFixture(fixtures.MonkeyPatch('sys.stdout', io.StringIO()))
+        # The audit prints str: bytes on Python 2.
+        self.useFixture(fixtures.MonkeyPatch(
+            'sys.stdout', io.StringIO() if str is not bytes else io.BytesIO()))
 
     def _counted(self, method):
         from nova.scheduler.client import report
@@ -100,8 +104,13 @@ class AuditScaleBench(integrated_helpers.ProviderUsageBaseTestCase):
         booted = 0
         while booted < count:
             batch = min(BATCH, count - booted)
-            server = self._build_server(flavor_id=flavor['id'],
-                                        networks='none')
+            if hasattr(self, '_build_server'):
+                server = self._build_server(flavor_id=flavor['id'],
+                                            networks='none')
+            else:  # releases before Victoria
+                server = self._build_minimal_create_server_request(
+                    self.api, 'bench', flavor_id=flavor['id'],
+                    image_uuid=IMAGE, networks='none')
             server['min_count'] = server['max_count'] = batch
             self.api.post_server({'server': server})
             booted += batch
@@ -128,22 +137,27 @@ class AuditScaleBench(integrated_helpers.ProviderUsageBaseTestCase):
                 ctxt, instances[0].uuid).cell_mapping.uuid)
         for n in range(migrations):
             instance = instances[n % len(instances)]
-            objects.Migration(
-                ctxt, uuid=uuidutils.generate_uuid(),
-                instance_uuid=instance.uuid,
+            migration = objects.Migration(
+                ctxt, instance_uuid=instance.uuid,
                 source_compute=instance.host, dest_compute=instance.host,
                 source_node=instance.node, dest_node=instance.node,
-                dest_compute_id=instance.compute_id,
                 old_instance_type_id=instance.instance_type_id,
                 new_instance_type_id=instance.instance_type_id,
-                migration_type='resize', status='confirmed').create()
+                migration_type='resize', status='confirmed')
+            # Fields newer trees have (Pike's migrations have no UUID).
+            if 'uuid' in migration.fields:
+                migration.uuid = uuidutils.generate_uuid()
+            if 'dest_compute_id' in migration.fields:
+                migration.dest_compute_id = instance.compute_id
+            migration.create()
         for n in range(deleted):
             uuid = uuidutils.generate_uuid()
             instance = objects.Instance(
                 ctxt, uuid=uuid, project_id=self.api.project_id,
                 user_id='bench', host=instances[0].host,
-                node=instances[0].node, compute_id=instances[0].compute_id,
-                vm_state='active')
+                node=instances[0].node, vm_state='active')
+            if 'compute_id' in instance.fields:
+                instance.compute_id = instances[0].compute_id
             instance.create()
             objects.InstanceMapping(
                 ctxt, instance_uuid=uuid, cell_mapping=cell,
