@@ -230,13 +230,26 @@ def test_each_commit_runs_the_maps_tests_of_what_it_changes(fake_verify):
                    "commit 3/3": []}
 
 
-def test_a_missing_map_fails_verify(fake_verify):
+def test_a_missing_map_runs_each_commits_tests_and_says_so(fake_verify):
     project, runs, venv = fake_verify
     (project.root / "covmap" / "fake.json.gz").unlink()
+    assert project.cli("verify") == 0
+    rows = [r for r in summary(project)["rows"] if r["step"] == "covmap"]
+    assert [r["ok"] for r in rows] == [True]
+    assert "nova-series covmap fake" in rows[0]["note"]
+    assert not any(runs.ids.values())
+
+
+def test_a_stale_map_fails_verify(fake_verify):
+    project, runs, venv = fake_verify
+    path = project.root / "covmap" / "fake.json.gz"
+    cmap = covmap.Map.load(path)
+    cmap.baseline_tree = "0" * 40
+    cmap.save(path)
     assert project.cli("verify") == 1
     rows = [r for r in summary(project)["rows"] if r["step"] == "covmap"]
     assert [r["ok"] for r in rows] == [False]
-    assert "nova-series covmap fake" in rows[0]["note"]
+    assert "stale" in rows[0]["note"]
 
 
 def test_no_covmap_runs_without_a_map_and_says_so(fake_verify):

@@ -168,7 +168,7 @@ def test_the_real_release_table_loads():
     assert list(releases) == ["master", "2026.1", "2025.2", "stein", "rocky",
                               "queens", "pike"]
     assert [r.version for r in releases.values()] == \
-        ["34.0.0", "33.0.2", "32.2.1", "19.0.1", "18.2.1", "17.0.12",
+        ["34.0.0", "33.0.2", "32.2.1", "19.3.2", "18.3.0", "17.0.13",
          "16.1.8"]
     for release in releases.values():
         python3 = release.name in ("master", "2026.1", "2025.2")
@@ -176,13 +176,14 @@ def test_the_real_release_table_loads():
         assert release.constraints.exists()
         assert len(release.sha256) == 64
     assert releases["stein"].env("3.7").name == "py37"
-    # Backports hop by hop; master and Stein are no one's backport.
-    assert config.newer(releases, releases["pike"]) == ["stein", "rocky",
-                                                        "queens"]
+    # Backports hop by hop, from master down to Pike.
+    assert config.newer(releases, releases["pike"]) == [
+        "master", "2026.1", "2025.2", "stein", "rocky", "queens"]
     assert config.newer(releases, releases["2025.2"]) == ["master",
                                                           "2026.1"]
-    assert config.newer(releases, releases["rocky"]) == ["stein"]
-    assert config.newer(releases, releases["stein"]) == []
+    assert config.newer(releases, releases["rocky"]) == [
+        "master", "2026.1", "2025.2", "stein"]
+    assert config.newer(releases, releases["master"]) == []
     assert config.newer(releases, releases["master"]) == []
 
 
