@@ -5,9 +5,10 @@ A step's key is a digest of: the git tree id of exactly what it tested
 reverted code counts too), the venv's identity (its build stamp: the
 interpreter, the constraints, the requirements, the extras), the step
 and its selection, and the tool's version: a digest of the code that
-runs the tests and reads their results (stestr.py), of how a release's
-envs are read (config.py) and of releases.toml, so that a change of any
-of them runs everything again. The rest of the tool (its logging, the
+runs the tests, reads their results and judges them (stestr.py), of
+how a release's envs are read (config.py) and of the release's own table
+in releases.toml, so that a change of any of them runs that release's
+steps again. The rest of the tool (its logging, the
 verbs' plans) does not change what a step with this key measures, so a
 change there keeps what passed. Only a passing step is stored, and a later
 verify reuses it only when every part of the key is the same; a failure
@@ -18,6 +19,7 @@ import hashlib
 import json
 import os
 import pathlib
+import tomllib
 
 PACKAGE = pathlib.Path(__file__).resolve().parent
 
@@ -27,15 +29,17 @@ PACKAGE = pathlib.Path(__file__).resolve().parent
 MEASURING = ("stestr.py", "config.py")
 
 
-def tool_version(root):
-    """Digest of the measuring code and the release table."""
+def tool_version(root, release):
+    """Digest of the measuring code and of the release's own table in
+    releases.toml (another release's edit keeps this one's results)."""
     digest = hashlib.sha256()
-    # Names relative to the package and the root: where the checkout is
-    # does not matter.
-    files = [(name, PACKAGE / name) for name in MEASURING]
-    files.append(("releases.toml", pathlib.Path(root) / "releases.toml"))
-    for name, path in files:
-        digest.update(name.encode() + b"\0" + path.read_bytes())
+    # Names relative to the package: where the checkout is does not
+    # matter.
+    for name in MEASURING:
+        digest.update(name.encode() + b"\0" + (PACKAGE / name).read_bytes())
+    with open(pathlib.Path(root) / "releases.toml", "rb") as f:
+        table = tomllib.load(f).get(release)
+    digest.update(json.dumps(table, sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
 

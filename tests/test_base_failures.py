@@ -62,3 +62,12 @@ def test_releases_toml_lists_reasons():
     for release in config.load_releases().values():
         for failure in release.base_failures:
             assert failure.reason and failure.test.startswith("nova.tests.")
+
+
+def test_a_summary_names_the_failed_tests_up_to_its_bound():
+    res = result(["t.B.test_2", "t.A.test_1", "t.C.test_3"])
+    assert res.summary(failures=2) == (
+        "5 passed, 3 failed, 0 skipped\n  failed: t.A.test_1"
+        "\n  failed: t.B.test_2")
+    assert stestr.Result(passed=4, skipped=1).summary() == \
+        "4 passed, 0 failed, 1 skipped"

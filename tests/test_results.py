@@ -200,24 +200,26 @@ def test_store_and_tool_version(tmp_path):
     assert store.get(key) == {"passed": 3, "run": "run-1"}
     assert results.Results(tmp_path, "run-2", enabled=False).get(key) is None
     assert key != results.key_of(tree="abd", selections=["x"])
-    (tmp_path / "releases.toml").write_text("a")
-    version = results.tool_version(tmp_path)
-    (tmp_path / "releases.toml").write_text("b")
-    assert results.tool_version(tmp_path) != version
+    (tmp_path / "releases.toml").write_text('[a]\nv = "1"\n[b]\nv = "1"\n')
+    version = results.tool_version(tmp_path, "a")
+    (tmp_path / "releases.toml").write_text('[a]\nv = "1"\n[b]\nv = "2"\n')
+    assert results.tool_version(tmp_path, "a") == version
+    (tmp_path / "releases.toml").write_text('[a]\nv = "2"\n[b]\nv = "2"\n')
+    assert results.tool_version(tmp_path, "a") != version
 
 
 def test_tool_version_follows_the_measuring_code_only(tmp_path, monkeypatch):
-    (tmp_path / "releases.toml").write_text("a")
+    (tmp_path / "releases.toml").write_text('[a]\nv = "1"\n')
     package = tmp_path / "package"
     package.mkdir()
     for name in results.MEASURING + ("cli.py",):
         (package / name).write_text(name)
     monkeypatch.setattr(results, "PACKAGE", package)
-    version = results.tool_version(tmp_path)
+    version = results.tool_version(tmp_path, "a")
     (package / "cli.py").write_text("a log line more")
-    assert results.tool_version(tmp_path) == version
+    assert results.tool_version(tmp_path, "a") == version
     (package / "stestr.py").write_text("another way to read results")
-    assert results.tool_version(tmp_path) != version
+    assert results.tool_version(tmp_path, "a") != version
 
 
 def test_each_commit_runs_the_maps_tests_of_what_it_changes(fake_verify):

@@ -35,10 +35,9 @@ def run(args, ctx):
     with ctx.log.step("%s: testing %s" % (label, " ".join(selections))):
         result = stestr.run(ctx.log, venv, tree, selections,
                             concurrency=args.concurrency, label=label)
-    ctx.log.say("%s: %d passed, %d failed, %d skipped in %.0fs" % (
-        label, result.passed, result.failed, result.skipped, result.seconds))
-    for test_id in result.failures:
-        ctx.log.say("  FAILED %s" % test_id)
+    ctx.log.say("%s: %s (%.0fs)" % (
+        label, result.summary(failures=len(result.failures)),
+        result.seconds))
     if result.ran == 0:
         ctx.log.say("%s: no test ran" % label)
     elif result.returncode != 0 and not result.failed:
