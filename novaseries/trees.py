@@ -40,13 +40,29 @@ def read_series(series_dir):
 def prepare(ctx, release, tree, discard=False, series=True):
     """Make `tree` the baseline plus the series on disk; return the commits.
 
-    An existing tree is reused for its baseline. Work in it that is not
+    An existing tree of the same sdist is reused for its baseline (one of
+    another sdist is rebuilt, only with `discard`). Work in it that is not
     in series/ (uncommitted changes, an unfinished `git am`, commits made
     since the tool last applied or exported) stops us unless `discard`.
     """
     tree = str(tree)
     repo = gitmod.Git(tree)
-    if os.path.isdir(os.path.join(tree, ".git")) and repo.rev(gitmod.BASELINE_TAG):
+    made = (os.path.isdir(os.path.join(tree, ".git"))
+            and repo.rev(gitmod.BASELINE_TAG))
+    if made and not baseline_is(repo, release):
+        # releases.toml moved the release to another sdist since the
+        # tree was made: its baseline, and any work on it, is of the old
+        # one. Patches that happen to apply there would be tested on the
+        # wrong code.
+        if not discard:
+            raise UsageError(
+                "%s: %s was made from %s, not from %s %s as releases.toml "
+                "says now; export what you want to keep, then pass "
+                "--discard (`workspace %s --discard`) to rebuild it" % (
+                    release.name, tree, baseline_subject(repo),
+                    release.sdist_name, release.sha256[:12], release.name))
+        made = False
+    if made:
         write_excludes(tree)
         if not discard:
             check_no_local_work(repo, release, tree)
@@ -66,6 +82,17 @@ def prepare(ctx, release, tree, discard=False, series=True):
         record_state(repo)
         return []
     return apply_series(ctx, release, tree)
+
+
+def baseline_is(repo, release):
+    """Whether the tree's baseline commit is this release's sdist (its
+    message names the sdist's sha256)."""
+    message = repo.out("log", "-1", "--format=%B", gitmod.BASELINE_TAG)
+    return release.sha256 in message
+
+
+def baseline_subject(repo):
+    return repo.out("log", "-1", "--format=%s", gitmod.BASELINE_TAG)
 
 
 def check_no_local_work(repo, release, tree):

@@ -59,6 +59,11 @@ class Project:
         self.series.mkdir(parents=True)
         (self.series / "series").write_text("")
 
+    def add_sdist(self, version):
+        """Another release of the fake sdist in the cache; its sha256."""
+        return make_sdist(self.paths.cache / "sdists" /
+                          ("nova-%s.tar.gz" % version), version)
+
     @property
     def workspace(self):
         return self.paths.workspace("fake")

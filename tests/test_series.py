@@ -156,6 +156,23 @@ def test_a_foreign_folder_is_not_replaced(project, capsys):
     assert (project.workspace / "notes.txt").exists()
 
 
+def test_a_tree_of_the_previous_version_is_rebuilt(project, capsys):
+    """A version moved in releases.toml: no verb works on the old base."""
+    project.cli("workspace", "fake")
+    sha = project.add_sdist("1.0.1")
+    toml = project.root / "releases.toml"
+    old = config.load_releases(project.root)["fake"]
+    toml.write_text(toml.read_text().replace('"1.0.0"', '"1.0.1"')
+                    .replace(old.sha256, sha))
+    capsys.readouterr()
+    assert project.cli("workspace", "fake") == 2
+    out = capsys.readouterr().out
+    assert "Nova 1.0.0" in out and "--discard" in out
+    assert "1.0.0" in project.git("log", "-1", "--format=%s", "baseline")
+    assert project.cli("workspace", "--discard", "fake") == 0
+    assert "1.0.1" in project.git("log", "-1", "--format=%s", "baseline")
+
+
 def test_sdist_checksum_is_checked(project, capsys):
     sdist = project.paths.sdist(config.load_releases(project.root)["fake"])
     sdist.write_bytes(sdist.read_bytes() + b"tampered")
