@@ -16,12 +16,14 @@ class FakeRuns:
     def __init__(self):
         self.ran = []
         self.ids = {}
+        self.selections = {}
         self.fail = set()
 
     def __call__(self, log, venv, tree, selections, **kwargs):
         label = kwargs.get("label", "")
         self.ran.append(label)
         self.ids[label] = list(kwargs.get("ids", ()))
+        self.selections[label] = list(selections)
         if any(word in label for word in self.fail) or "proof" in label \
                 or "base failures" in label:
             return stestr.Result(passed=0, failed=1, returncode=1,
@@ -110,8 +112,12 @@ def test_a_plain_verify_runs_what_ci_runs(fake_verify):
     # Once at the tip, in the gate's env, no wide selection; the proof.
     assert runs.ran == ["fake/py27 tip",
                         "fake/py27 proof without nova/compute/manager.py"]
-    assert runs.ids["fake/py27 tip"] == ["nova.tests.test_manager.test_it"]
+    # The commits' own tests: the map's selection is the gate's.
+    assert runs.ids["fake/py27 tip"] == []
     rows = summary(project)["rows"]
+    assert [r["note"] for r in rows if r["step"] == "covmap"] == [
+        "not used (--each-commit uses it): only the tests the commits add "
+        "or change"]
     assert [r["env"] for r in rows if r["step"] == "env"] == ["py27"]
     assert [r["step"] for r in rows] == [
         "env", "covmap", "tip", "proof", "messages", "flake8", "reno_lint"]
@@ -152,7 +158,9 @@ def test_wide_without_each_commit_runs_in_the_gates_env(fake_verify):
     assert runs.ran == ["fake/py27 tip", "fake/py27 wide nova.tests.test_bug",
                         "fake/py27 proof without nova/compute/manager.py"]
     # What the wide selection runs is left to it.
-    assert runs.ids["fake/py27 tip"] == ["nova.tests.test_manager.test_it"]
+    assert runs.selections["fake/py27 tip"] == []
+    assert project.cli("verify", "--no-cache") == 0
+    assert runs.selections["fake/py27 tip"] != []
 
 
 def test_a_failure_is_never_reused(fake_verify):
@@ -235,7 +243,7 @@ def test_each_commit_runs_the_maps_tests_of_what_it_changes(fake_verify):
 def test_a_missing_map_runs_each_commits_tests_and_says_so(fake_verify):
     project, runs, venv = fake_verify
     (project.root / "covmap" / "fake.json.gz").unlink()
-    assert project.cli("verify") == 0
+    assert project.cli("verify", "--each-commit") == 0
     rows = [r for r in summary(project)["rows"] if r["step"] == "covmap"]
     assert [r["ok"] for r in rows] == [True]
     assert "nova-series covmap fake" in rows[0]["note"]
@@ -248,16 +256,17 @@ def test_a_stale_map_fails_verify(fake_verify):
     cmap = covmap.Map.load(path)
     cmap.baseline_tree = "0" * 40
     cmap.save(path)
-    assert project.cli("verify") == 1
+    assert project.cli("verify", "--each-commit") == 1
     rows = [r for r in summary(project)["rows"] if r["step"] == "covmap"]
     assert [r["ok"] for r in rows] == [False]
     assert "stale" in rows[0]["note"]
+    # The default profile does not read the map.
+    assert project.cli("verify") == 0
 
 
-def test_no_covmap_runs_without_a_map_and_says_so(fake_verify):
+def test_no_covmap_runs_without_the_map_and_says_so(fake_verify):
     project, runs, venv = fake_verify
-    (project.root / "covmap" / "fake.json.gz").unlink()
-    assert project.cli("verify", "--no-covmap") == 0
+    assert project.cli("verify", "--each-commit", "--no-covmap") == 0
     rows = [r for r in summary(project)["rows"] if r["step"] == "covmap"]
     assert [r["ok"] for r in rows] == [True]
     assert "not used" in rows[0]["note"]

@@ -58,6 +58,13 @@ def test_the_default_is_cis_and_each_commit_the_gates():
         "each commit on its own; every env; the wide selection")
 
 
+def test_only_the_gates_profile_selects_by_the_maps():
+    assert not plan().covmap and not plan("--full").covmap
+    assert plan("--each-commit").covmap
+    assert not plan("--each-commit", "--no-covmap").covmap
+    assert not plan("--base").covmap
+
+
 def test_wide_and_full_keep_their_meaning():
     assert plan("--wide", "a", "--wide", "b").selections == ("a", "b")
     full = plan("--full")
@@ -109,9 +116,8 @@ def verify_words(text):
 def test_ci_runs_the_default_and_zuul_the_gates_profile():
     ci = verify_words((ROOT / ".ci" / "run").read_text())
     assert ci and all(shape(plan(*words)) == CI for words in ci)
-    # Every run uncached; master's without its map (see .ci/run).
-    assert all(words in (["--no-cache"], ["--no-cache", "--no-covmap"])
-               for words in ci)
+    # Every run uncached, and otherwise the README's main command.
+    assert all(words == ["--no-cache"] for words in ci)
     gate = verify_words((ROOT / "playbooks" / "verify.yaml").read_text())
     assert [shape(plan(*words)) for words in gate] == [GATE]
     full = verify_words((ROOT / "playbooks" / "verify-full.yaml").read_text())

@@ -5,12 +5,12 @@ For each release (all by default), in a scratch tree of its own under
   1. materialize the baseline and apply series/RELEASE;
   2. build or reuse the gate env's venv (--each-commit: every env's);
   3. at the tip, in the gate's env, run the tests the commits add or
-     change and every test of the release's coverage map (covmap/, made
-     by `nova-series covmap`) that executes a function some commit
-     changes, once (what CI runs); with --each-commit, each commit's
-     own selection at that commit (the gate tests each commit on its
-     own); a stale map fails the step; with no map (never made) or
-     --no-covmap, none is used, and the covmap row says so;
+     change, once (what CI runs); with --each-commit, each commit's own
+     tests and every test of the release's coverage map (covmap/, made
+     by `nova-series covmap`) that executes a function it changes, at
+     that commit (the gate tests each commit on its own); a stale map
+     fails the step there; with no map (never made) or --no-covmap,
+     none is used; the covmap row says which;
   4. with --each-commit (or --wide SELECTION), at the tip, each env's
      wide selection (or the --wide ones; --gate-env: the gate's env
      alone; --no-wide: none);
@@ -84,8 +84,10 @@ def add_arguments(parser):
                              "suites in the gate's env instead of its wide "
                              "selection")
     parser.add_argument("--no-covmap", action="store_true",
-                        help="select no test by the coverage maps (each "
-                             "commit's own tests only; the row says so)")
+                        help="with --each-commit, select no test by the "
+                             "coverage maps (each commit's own tests only; "
+                             "the row says so; the default profile uses "
+                             "none)")
     parser.add_argument("--no-cache", action="store_true",
                         help="reuse no stored result: run every step (CI)")
     parser.add_argument("--base", action="store_true",
@@ -103,6 +105,7 @@ class Profile:
     selections: tuple = ()  # --wide: instead of the envs' own
     full: bool = False      # the whole suites in the gate's env
     base: bool = False      # the released code alone
+    covmap: bool = False    # each commit's map selection too
 
     def describe(self):
         """What runs, in one line (verify's first progress line)."""
@@ -123,11 +126,12 @@ class Profile:
 def profile(args):
     """The Profile the options select; UsageError if they contradict.
 
-    The default is what CI runs: what the commits add or change and their
-    map selections, once, at the tip, in the gate's env, no wide
-    selection. --each-commit is the gate's profile: each commit on its
-    own, every env, the wide selections. --base: the released code, the
-    wide selection of every env. --tip-only, --gate-env and --no-wide,
+    The default is what CI runs: what the commits add or change, once,
+    at the tip, in the gate's env, no wide selection, no map selection
+    (at master's tip the map selects thousands of tests: more than CI's
+    time). --each-commit is the gate's profile: each commit on its own
+    with its map selection, every env, the wide selections. --base: the
+    released code, the wide selection of every env. --tip-only, --gate-env and --no-wide,
     which CI passed before, still say what they said.
     """
     if args.each_commit and args.tip_only:
@@ -151,7 +155,8 @@ def profile(args):
         each_commit=args.each_commit, every_env=bool(every_env),
         wide=not args.no_wide and bool(args.each_commit or args.base or
                                        args.wide),
-        selections=tuple(args.wide or ()), full=args.full, base=args.base)
+        selections=tuple(args.wide or ()), full=args.full, base=args.base,
+        covmap=bool(args.each_commit and not args.no_covmap))
 
 
 class Table:
@@ -359,10 +364,11 @@ class ReleaseRun:
         covmap row says which, or why not."""
         if not commits:
             return
-        if self.args.no_covmap:
+        if not self.plan.covmap:
             self.add(self.gate, "covmap", ok=True,
-                     note="not used (--no-covmap): only the tests each "
-                          "commit adds or changes")
+                     note="not used (%s): only the tests the commits add "
+                          "or change" % ("--no-covmap" if self.args.no_covmap
+                                         else "--each-commit uses it"))
             return
         path = covmap.path_of(self.ctx, self.release)
         if not path.exists():
@@ -392,26 +398,22 @@ class ReleaseRun:
             "functional tests" % (len(keys), len(unit), len(functional))
 
     def tip(self, commits):
-        """What all the commits add or change and their map selections,
-        once, at the tip; what the gate env's wide step runs anyway is
-        left to it."""
+        """What all the commits add or change, once, at the tip; what the
+        gate env's wide step runs anyway is left to it."""
         if not commits:
             return
-        repo, plan, gate = self.repo, self.plan, self.gate
-        selections = selection.for_commits(repo, commits)
-        ids = sorted({t for c in commits for t in self.mapped(c)[0]})
+        plan, gate = self.plan, self.gate
+        selections = selection.for_commits(self.repo, commits)
         wide = list(plan.selections or gate.wide) \
             if plan.wide and not plan.full else []
         selections = [sel for sel in selections
                       if not selection.covered_by(sel, wide)]
-        ids = stestr.not_matched(ids, wide)
-        result = self.test(gate, selections, "tip", ids=ids)
+        result = self.test(gate, selections, "tip")
         self.add(gate, "tip", result,
-                 note="what the %d commits add or change and %d tests of "
-                      "the map%s: %s" % (
-                          len(commits), len(ids),
-                          ", but for the wide selection" if wide else "",
-                          " ".join(selections)[:200]))
+                 note="what the %d commits add or change%s: %s" % (
+                     len(commits),
+                     ", but for the wide selection" if wide else "",
+                     " ".join(selections)[:200]))
 
     def each_commit(self, commits):
         """Each commit on its own: the tests it adds or changes and its
