@@ -131,8 +131,9 @@ def profile(args):
     (at master's tip the map selects thousands of tests: more than CI's
     time). --each-commit is the gate's profile: each commit on its own
     with its map selection, every env, the wide selections. --base: the
-    released code, the wide selection of every env. --tip-only, --gate-env and --no-wide,
-    which CI passed before, still say what they said.
+    released code, the wide selection of every env. --tip-only,
+    --gate-env and --no-wide, which CI passed before, still say what
+    they said.
     """
     if args.each_commit and args.tip_only:
         raise UsageError("--each-commit tests every commit on its own, "
