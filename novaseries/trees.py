@@ -55,12 +55,7 @@ def prepare(ctx, release, tree, discard=False, series=True):
         # one. Patches that happen to apply there would be tested on the
         # wrong code.
         if not discard:
-            raise UsageError(
-                "%s: %s was made from %s, not from %s %s as releases.toml "
-                "says now; export what you want to keep, then pass "
-                "--discard (`workspace %s --discard`) to rebuild it" % (
-                    release.name, tree, baseline_subject(repo),
-                    release.sdist_name, release.sha256[:12], release.name))
+            raise another_sdist(repo, release, tree)
         made = False
     if made:
         write_excludes(tree)
@@ -82,6 +77,30 @@ def prepare(ctx, release, tree, discard=False, series=True):
         record_state(repo)
         return []
     return apply_series(ctx, release, tree)
+
+
+def existing(ctx, release, tree):
+    """`tree` for a verb that works in it as it stands (test, env, tox):
+    made if missing, refused if made from another sdist than the
+    release's (as prepare refuses it without discard)."""
+    tree = str(tree)
+    if not os.path.isdir(tree):
+        prepare(ctx, release, tree)
+        return
+    repo = gitmod.Git(tree)
+    if (os.path.isdir(os.path.join(tree, ".git"))
+            and repo.rev(gitmod.BASELINE_TAG)
+            and not baseline_is(repo, release)):
+        raise another_sdist(repo, release, tree)
+
+
+def another_sdist(repo, release, tree):
+    return UsageError(
+        "%s: %s was made from %s, not from %s %s as releases.toml says "
+        "now; export what you want to keep, then pass --discard "
+        "(`workspace %s --discard`) to rebuild it" % (
+            release.name, tree, baseline_subject(repo), release.sdist_name,
+            release.sha256[:12], release.name))
 
 
 def baseline_is(repo, release):

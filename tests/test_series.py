@@ -169,6 +169,10 @@ def test_a_tree_of_the_previous_version_is_rebuilt(project, capsys):
     out = capsys.readouterr().out
     assert "Nova 1.0.0" in out and "--discard" in out
     assert "1.0.0" in project.git("log", "-1", "--format=%s", "baseline")
+    # The verbs that work in the workspace as it stands refuse it too.
+    for verb in ("test", "env", "tox"):
+        assert project.cli(verb, "fake") == 2, verb
+        assert "--discard" in capsys.readouterr().out, verb
     assert project.cli("workspace", "--discard", "fake") == 0
     assert "1.0.1" in project.git("log", "-1", "--format=%s", "baseline")
 

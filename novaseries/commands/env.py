@@ -4,7 +4,6 @@ How a venv is built (from a per-release wheelhouse, offline after the
 first build), keyed and develop-installed: venvs.py.
 """
 
-import os
 
 from novaseries import trees, venvs
 
@@ -20,8 +19,7 @@ def add_arguments(parser):
 def run(args, ctx):
     release = ctx.release(args.release)
     tree = ctx.paths.workspace(release.name)
-    if not os.path.isdir(tree):
-        trees.prepare(ctx, release, tree)
+    trees.existing(ctx, release, tree)
     envs = [release.env(args.python)] if args.python else release.envs
     for env in envs:
         venvs.ensure(ctx, release, env, tree)

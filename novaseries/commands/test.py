@@ -5,7 +5,6 @@ path and group regex), the others as its unit envs (.stestr.conf); both
 with the tox setenv values. Without a selection, the env's wide one.
 """
 
-import os
 
 from novaseries import stestr, trees, venvs
 
@@ -27,8 +26,7 @@ def run(args, ctx):
     release = ctx.release(args.release)
     env = release.env(args.python)
     tree = args.tree or ctx.paths.workspace(release.name)
-    if not os.path.isdir(tree):
-        trees.prepare(ctx, release, tree)
+    trees.existing(ctx, release, tree)
     venv = venvs.ensure(ctx, release, env, tree)
     selections = args.selection or list(env.wide)
     label = "%s/%s" % (release.name, env.name)

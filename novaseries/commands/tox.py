@@ -57,8 +57,7 @@ def add_arguments(parser):
 def run(args, ctx):
     release = ctx.release(args.release)
     tree = args.tree or ctx.paths.workspace(release.name)
-    if not os.path.isdir(tree):
-        trees.prepare(ctx, release, tree)
+    trees.existing(ctx, release, tree)
     config = stestr.tox_config(tree)
     major = tox_major(config)
     if major == 4:
