@@ -6,8 +6,9 @@
 A benchmark, not a test: it reports, it asserts nothing. For RELEASE
 (default stein) it prepares two trees,
 
-    series  .work/workspaces/RELEASE, through `./nova-series workspace RELEASE`
-    base    .work/bench/RELEASE-base, the tag `baseline` of that workspace
+    series  .work/bench/RELEASE-series, through `./nova-series workspace
+            RELEASE --tree` (not the workspace, which may be in use)
+    base    .work/bench/RELEASE-base, the tag `baseline` of that tree
             (git archive; kept while the tag does not move)
 
 runs bench/placement_scenario.py in each of them with the venv of the
@@ -99,12 +100,16 @@ def run(argv, **kwargs):
 
 
 def prepare_series_tree(release):
-    say("%s: ./nova-series workspace %s ..." % (release, release))
-    done = run([str(ROOT / "nova-series"), "workspace", release], cwd=ROOT)
+    # A tree of the bench's own: the workspace may be under test or edit
+    # while the bench runs, and `workspace` rewrites the tree it makes.
+    tree = ROOT / ".work" / "bench" / ("%s-series" % release)
+    say("%s: ./nova-series workspace %s --tree %s ..."
+        % (release, release, os.path.relpath(tree, ROOT)))
+    done = run([str(ROOT / "nova-series"), "workspace", release,
+                "--tree", str(tree), "--discard"], cwd=ROOT)
     if done.returncode != 0:
         raise BenchError("./nova-series workspace %s failed (exit %d):\n%s"
                          % (release, done.returncode, tail(done.stdout)))
-    tree = ROOT / ".work" / "workspaces" / release
     if not (tree / "nova").is_dir():
         raise BenchError("no nova tree in %s" % tree)
     return tree

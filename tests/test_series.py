@@ -267,3 +267,19 @@ def test_verify_table_counts_proof_failures_apart():
     table.add("fake", "py27", "wide", stestr.Result())      # no test ran
     assert not table.ok
     assert "| fake | py27 | proof | 2 | 3 | 0 | 0.0 | ok |" in table.markdown()
+
+
+def test_workspace_tree_leaves_the_workspace_alone(project, tmp_path):
+    """The benches' own tree: the series applied there, and a workspace
+    in use (edited, or under test) not touched."""
+    project.cli("workspace", "fake")
+    project.commit("nova/compute/manager.py",
+                   "def finish_resize():\n    return 'keep dest'\n", FIX)
+    assert project.cli("export", "fake") == 0
+    edited = project.workspace / "nova" / "compute" / "manager.py"
+    edited.write_text("# work in progress\n")
+    tree = tmp_path / "bench-tree"
+    assert project.cli("workspace", "fake", "--tree", str(tree)) == 0
+    assert (tree / "nova" / "compute" / "manager.py").read_text() == \
+        "def finish_resize():\n    return 'keep dest'\n"
+    assert edited.read_text() == "# work in progress\n"

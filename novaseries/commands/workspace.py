@@ -16,11 +16,14 @@ def add_arguments(parser):
     parser.add_argument("--discard", action="store_true",
                         help="throw away uncommitted or unexported work "
                              "in the workspace")
+    parser.add_argument("--tree", help="materialize this tree instead of "
+                        "the release's workspace (the benches use one of "
+                        "their own)")
 
 
 def run(args, ctx):
     release = ctx.release(args.release)
-    tree = ctx.paths.workspace(release.name)
+    tree = args.tree or ctx.paths.workspace(release.name)
     commits = trees.prepare(ctx, release, tree, discard=args.discard)
     ctx.log.say("%s: workspace %s at %s (%d series commit%s)" % (
         release.name, tree, gitmod.Git(tree).out("rev-parse", "--short", "HEAD"),
