@@ -47,8 +47,7 @@ def prepare(ctx, release, tree, discard=False, series=True):
     """
     tree = str(tree)
     repo = gitmod.Git(tree)
-    made = (os.path.isdir(os.path.join(tree, ".git"))
-            and repo.rev(gitmod.BASELINE_TAG))
+    made = made_here(repo, tree)
     if made and not baseline_is(repo, release):
         # releases.toml moved the release to another sdist since the
         # tree was made: its baseline, and any work on it, is of the old
@@ -88,10 +87,15 @@ def existing(ctx, release, tree):
         prepare(ctx, release, tree)
         return
     repo = gitmod.Git(tree)
-    if (os.path.isdir(os.path.join(tree, ".git"))
-            and repo.rev(gitmod.BASELINE_TAG)
-            and not baseline_is(repo, release)):
+    if made_here(repo, tree) and not baseline_is(repo, release):
         raise another_sdist(repo, release, tree)
+
+
+def made_here(repo, tree):
+    """Whether `tree` is a tree this tool made (a git repo with the
+    baseline tag)."""
+    return (os.path.isdir(os.path.join(tree, ".git"))
+            and bool(repo.rev(gitmod.BASELINE_TAG)))
 
 
 def another_sdist(repo, release, tree):

@@ -4,7 +4,6 @@ How a venv is built (from a per-release wheelhouse, offline after the
 first build), keyed and develop-installed: venvs.py.
 """
 
-
 from novaseries import trees, venvs
 
 HELP = "build or reuse a release's virtualenv"

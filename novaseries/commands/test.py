@@ -5,7 +5,6 @@ path and group regex), the others as its unit envs (.stestr.conf); both
 with the tox setenv values. Without a selection, the env's wide one.
 """
 
-
 from novaseries import stestr, trees, venvs
 
 HELP = "run a release's tests (stestr, as its tox.ini does)"
